@@ -1,0 +1,52 @@
+# The two commands of the README:
+#   make run    install what badger needs, load the demo data, serve on http://127.0.0.1:5000/
+#   make test   install what the tests need, run the linters and the whole test suite
+# Everything installs into .venv/ from PyPI, pinned by requirements/constraints.txt.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+
+.PHONY: run test lint pytest install install-test bench lock clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed-run: pyproject.toml requirements/constraints.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -c requirements/constraints.txt -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml requirements/constraints.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -c requirements/constraints.txt -e '.[test]'
+	touch $@ $(VENV)/.installed-run
+
+install: $(VENV)/.installed-run
+install-test: $(VENV)/.installed-test
+
+run: install
+	$(BIN)/badger demo
+	$(BIN)/badger serve --host $(HOST) --port $(PORT)
+
+lint: install-test
+	$(BIN)/ruff check badger tests bench
+	$(BIN)/ruff format --check badger tests bench
+	$(BIN)/lint-imports
+
+pytest: install-test
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test: lint pytest
+
+bench: install-test
+	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+# Refresh the pinned versions after changing dependencies in pyproject.toml.
+lock: | $(BIN)/python
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --extra test --python-version 3.11 --no-header -q -o requirements/constraints.txt
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache .coverage

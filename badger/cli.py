@@ -1,0 +1,416 @@
+"""The ``badger`` command line: one click group, subcommands per area.
+
+Every failure prints one ``error: …`` line to stderr and exits non-zero (2 for
+bad input or configuration, 1 for an operation that failed); no tracebacks.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import secrets
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+from sqlalchemy.exc import SQLAlchemyError
+
+from badger import __version__
+from badger.config import ENV_DOCS, ConfigError, Settings, load_settings
+from badger.domain.errors import DomainError, ValidationError
+from badger.services import accounts, catalog, demo, setup
+from badger.services.context import Context, build_context
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+DEFAULT_ADMIN_EMAIL = "admin@example.org"
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def handle_errors(func: F) -> F:
+    """Turn badger's errors into one line on stderr and an exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ConfigError as exc:
+            fail(f"configuration: {exc}")
+        except ValidationError as exc:
+            fail(exc.message)
+        except DomainError as exc:
+            fail(exc.message, EXIT_FAILED)
+        except SQLAlchemyError as exc:
+            reason = type(getattr(exc, "orig", None) or exc).__name__
+            fail(f"database: {reason}: {str(exc).splitlines()[0][:300]}", EXIT_FAILED)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _settings() -> Settings:
+    return load_settings()
+
+
+def _context() -> Context:
+    ctx = build_context(_settings())
+    # Close pooled connections when the command ends, not at interpreter exit.
+    click.get_current_context().call_on_close(ctx.engine.dispose)
+    return ctx
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="badger")
+def main() -> None:
+    """badger: issue, verify and roll up Open Badges microcredentials.
+
+    Configuration comes from BADGER_* environment variables (see `badger config`).
+    """
+
+
+# ---------------------------------------------------------------- init / demo
+
+
+def _issuer_options(func: F) -> F:
+    options = [
+        click.option("--issuer-slug", default=None, help="Issuer slug [default: BADGER_ISSUER]."),
+        click.option("--issuer-name", default="Badger issuer", show_default=True),
+        click.option("--issuer-url", default=None, help="Issuer web site [default: base URL]."),
+        click.option("--issuer-email", default=None, help="Issuer contact [default: admin email]."),
+        click.option(
+            "--issuer-id-method",
+            type=click.Choice(setup.ISSUER_ID_METHODS),
+            default="did:key",
+            show_default=True,
+            help="How OB 3.0 credentials name the issuer.",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _run_init(
+    ctx: Context,
+    *,
+    admin_email: str,
+    admin_password: str,
+    admin_name: str,
+    issuer_slug: str | None,
+    issuer_name: str,
+    issuer_url: str | None,
+    issuer_email: str | None,
+    issuer_id_method: str,
+) -> list[str]:
+    report = setup.initialize(
+        ctx,
+        issuer=setup.IssuerInput(
+            slug=issuer_slug or ctx.settings.issuer_slug,
+            name=issuer_name,
+            url=issuer_url or ctx.settings.base_url,
+            email=issuer_email or admin_email,
+            id_method=issuer_id_method,
+        ),
+        admin_email=admin_email,
+        admin_password=admin_password,
+        admin_name=admin_name,
+    )
+    return report.lines
+
+
+@main.command()
+@click.option("--admin-email", envvar="BADGER_ADMIN_EMAIL", help="First admin's email.")
+@click.option(
+    "--admin-password",
+    envvar="BADGER_ADMIN_PASSWORD",
+    help="First admin's password (prompted when omitted on a terminal).",
+)
+@click.option("--admin-name", default="Administrator", show_default=True)
+@_issuer_options
+@handle_errors
+def init(admin_email: str | None, admin_password: str | None, **options: Any) -> None:
+    """Create or upgrade the database, the first issuer, the first admin and the keys folder.
+
+    Running it again is safe: nothing is duplicated and passwords are kept.
+    """
+    interactive = sys.stdin.isatty()
+    if not admin_email:
+        if not interactive:
+            fail("--admin-email (or BADGER_ADMIN_EMAIL) is required")
+        admin_email = click.prompt("Admin email")
+    if not admin_password:
+        if not interactive:
+            fail("--admin-password (or BADGER_ADMIN_PASSWORD) is required")
+        admin_password = click.prompt("Admin password", hide_input=True, confirmation_prompt=True)
+    ctx = _context()
+    for line in _run_init(ctx, admin_email=admin_email, admin_password=admin_password, **options):
+        click.echo(line)
+    click.echo(f"keys folder: {ctx.settings.keys_dir}")
+    click.echo(f"instance folder: {ctx.settings.instance_dir}")
+
+
+@main.command("demo")
+@click.option("--admin-email", envvar="BADGER_ADMIN_EMAIL", default=DEFAULT_ADMIN_EMAIL)
+@click.option(
+    "--admin-password",
+    envvar="BADGER_ADMIN_PASSWORD",
+    help="Admin password when the admin is created [default: generated and printed].",
+)
+@click.option(
+    "--learner-password",
+    default=None,
+    help="Password for the demo learners [default: generated and printed].",
+)
+@handle_errors
+def demo_command(
+    admin_email: str, admin_password: str | None, learner_password: str | None
+) -> None:
+    """Load the sample certification body: CE categories, series, conference, learners.
+
+    Initialises the instance first when needed.  Safe to run repeatedly.
+    """
+    ctx = _context()
+    generated_admin = admin_password is None
+    admin_password = admin_password or secrets.token_urlsafe(12)
+    learner_password = learner_password or secrets.token_urlsafe(12)
+    lines = _run_init(
+        ctx,
+        admin_email=admin_email,
+        admin_password=admin_password,
+        admin_name="Demo Administrator",
+        issuer_slug=None,
+        issuer_name=demo.DEMO_ISSUER["name"],
+        issuer_url=demo.DEMO_ISSUER["url"],
+        issuer_email=demo.DEMO_ISSUER["email"],
+        issuer_id_method="did:key",
+    )
+    lines += demo.load_demo(ctx, learner_password=learner_password).lines
+    for line in lines:
+        click.echo(line)
+    notes = []
+    if any(line == f"admin {admin_email} created" for line in lines):
+        shown = admin_password if generated_admin else "(the one you gave)"
+        notes.append(f"sign in as admin: {admin_email} / {shown}")
+    if any(line.startswith("learner ") and line.endswith(" created") for line in lines):
+        emails = ", ".join(email for _, email in demo.DEMO_LEARNERS)
+        notes.append(f"demo learners ({emails}) password: {learner_password}")
+    saved = ctx.settings.instance_dir / "demo-credentials.txt"
+    if notes:
+        # Kept (0600, git-ignored instance/) so a second `make run` can point at them.
+        fd = os.open(saved, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with os.fdopen(fd, "a", encoding="utf-8") as fh:
+            fh.write("\n".join(notes) + "\n")
+    for note in notes:
+        click.echo(note)
+    if not notes and saved.is_file():
+        click.echo(f"demo sign-in details: {saved}")
+
+
+# ---------------------------------------------------------------- serve
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--workers",
+    default=0,
+    type=click.IntRange(0, 64),
+    help="Run gunicorn with N worker processes (0: the development server).",
+)
+@click.option("--debug", is_flag=True, help="Development server with the reloader.")
+@handle_errors
+def serve(host: str, port: int, workers: int, debug: bool) -> None:
+    """Serve badger over HTTP."""
+    from badger.web.app import build_app
+
+    ctx = _context()
+    app = build_app(context=ctx)
+    if not setup.is_initialized(ctx):
+        click.echo(
+            "warning: database not initialised; run `badger init` or `badger demo`", err=True
+        )
+    url = f"http://{host}:{port}/"
+    click.echo(f"badger {__version__} serving {url} (public base URL {ctx.settings.base_url})")
+    sys.stdout.flush()
+    if workers:
+        from badger.wsgi import GunicornApplication
+
+        GunicornApplication(app, {"bind": f"{host}:{port}", "workers": workers}).run()
+    else:
+        app.run(host=host, port=port, debug=debug, use_reloader=debug)
+
+
+# ---------------------------------------------------------------- db
+
+
+@main.group()
+def db() -> None:
+    """Database schema (Alembic migrations)."""
+
+
+@db.command("upgrade")
+@handle_errors
+def db_upgrade() -> None:
+    """Migrate the database to the newest schema."""
+    before, after = setup.upgrade_database(_context())
+    if before == after:
+        click.echo(f"already at {after}")
+    else:
+        click.echo(f"upgraded {before or 'empty database'} -> {after}")
+
+
+@db.command("current")
+@handle_errors
+def db_current() -> None:
+    """Show the database's revision and the newest one."""
+    current, head = setup.database_status(_context())
+    click.echo(f"current: {current or 'empty'}  head: {head}")
+    if current != head:
+        sys.exit(EXIT_FAILED)
+
+
+# ---------------------------------------------------------------- users and tokens
+
+
+@main.group()
+def users() -> None:
+    """Accounts and roles."""
+
+
+@users.command("add")
+@click.option("--email", required=True)
+@click.option("--name", "display_name", required=True)
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    type=click.Choice(["admin", "reviewer", "learner"]),
+    default=("learner",),
+    show_default=True,
+)
+@click.option(
+    "--password",
+    envvar="BADGER_USER_PASSWORD",
+    help="Password [default: prompted on a terminal, else generated and printed].",
+)
+@handle_errors
+def users_add(email: str, display_name: str, roles: tuple[str, ...], password: str | None) -> None:
+    """Create an account."""
+    generated = False
+    if not password:
+        if sys.stdin.isatty():
+            password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        else:
+            password, generated = secrets.token_urlsafe(12), True
+    view = accounts.create_account(
+        _context(),
+        email=email,
+        password=password,
+        display_name=display_name,
+        roles=list(roles),
+        email_verified=True,
+        actor="cli",
+    )
+    click.echo(f"account {view.email} created with roles {', '.join(sorted(roles))}")
+    if generated:
+        click.echo(f"password: {password}")
+
+
+@users.command("grant")
+@click.option("--email", required=True)
+@click.option("--role", required=True, type=click.Choice(["admin", "reviewer", "learner"]))
+@handle_errors
+def users_grant(email: str, role: str) -> None:
+    """Grant a role to an existing account."""
+    changed = accounts.ensure_role(_context(), email=email, role=role, actor="cli")
+    click.echo(f"{email}: {role} {'granted' if changed else 'already held'}")
+
+
+@main.group()
+def tokens() -> None:
+    """API tokens for machine clients."""
+
+
+@tokens.command("create")
+@click.option("--email", required=True, help="Account the token acts as.")
+@click.option("--name", required=True, help="What the token is for.")
+@click.option("--days", type=click.IntRange(1, 3650), default=None, help="Expiry in days.")
+@handle_errors
+def tokens_create(email: str, name: str, days: int | None) -> None:
+    """Create a token and print it (shown once)."""
+    ctx = _context()
+    view = accounts.find_account(ctx, email)
+    token = accounts.create_api_token(
+        ctx, account_public_id=view.public_id, name=name, valid_days=days
+    )
+    click.echo(token)
+
+
+# ---------------------------------------------------------------- catalogue
+
+
+@main.group()
+def achievements() -> None:
+    """Achievement definitions."""
+
+
+@achievements.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@handle_errors
+def achievements_list(as_json: bool) -> None:
+    """List achievements (slug, name, type, credits)."""
+    items = catalog.list_achievements(_context(), public_only=False)
+    if as_json:
+        click.echo(json.dumps([a.as_json() for a in items], indent=2))
+        return
+    for a in items:
+        credits = (
+            f"{a.credits_available.normalize()} CEU" if a.credits_available is not None else ""
+        )
+        click.echo(f"{a.slug:34} {a.achievement_type:16} {credits:>9}  {a.name}")
+
+
+# ---------------------------------------------------------------- config
+
+
+@main.command("config")
+@handle_errors
+def config_command() -> None:
+    """Show the effective configuration (secrets hidden) and every setting's name."""
+    settings = _settings()
+    shown = {
+        "env": settings.env,
+        "instance_dir": str(settings.instance_dir),
+        "database_url": _hide_password(settings.database_url),
+        "base_url": settings.base_url,
+        "keys_dir": str(settings.keys_dir),
+        "issuer": settings.issuer_slug,
+        "mail_backend": settings.mail_backend,
+        "secrets": "configured" if "BADGER_SECRET_SESSION" in os.environ else "generated",
+    }
+    for key, value in shown.items():
+        click.echo(f"{key:14} {value}")
+    click.echo("\nsettings:")
+    for name, doc in ENV_DOCS.items():
+        click.echo(f"  {name:44} {doc}")
+
+
+def _hide_password(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    creds, at, host = rest.rpartition("@")
+    if not at or ":" not in creds:
+        return url
+    return f"{scheme}{sep}{creds.split(':', 1)[0]}:***@{host}"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,315 @@
+"""Accounts: sign-up, sign-in, roles and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from badger.domain.accounts import Role, check_password, effective_roles, parse_role
+from badger.domain.errors import Conflict, NotFound, ValidationError
+from badger.domain.recipients import IdentifierKind, normalize_email
+from badger.services import audit
+from badger.services.context import Context
+from badger.store.db import UnitOfWork
+from badger.store.models import Account, AccountRole, ApiToken, Learner, LearnerIdentifier
+
+_hasher = PasswordHasher()
+# Verifying against this when an email is unknown keeps sign-in time the same
+# whether or not an account exists (no account enumeration by timing).
+_DUMMY_HASH = _hasher.hash("badger-dummy-password")
+TOKEN_PREFIX_LEN = 12
+
+
+@dataclass(frozen=True)
+class AccountView:
+    """What the web layer knows about a signed-in account."""
+
+    public_id: str
+    email: str
+    display_name: str
+    learner_public_id: str
+    roles: frozenset[Role]
+    is_active: bool
+
+    def has_role(self, role: Role | str) -> bool:
+        return Role(role) in self.roles
+
+
+def _view(account: Account) -> AccountView:
+    return AccountView(
+        public_id=account.public_id,
+        email=account.email,
+        display_name=account.learner.display_name,
+        learner_public_id=account.learner.public_id,
+        roles=effective_roles(account.role_names),
+        is_active=account.is_active,
+    )
+
+
+def actor_of(view: AccountView | None) -> str:
+    return f"account:{view.public_id}" if view else audit.SYSTEM
+
+
+def _find_by_email(session: Session, email: str) -> Account | None:
+    return session.scalar(select(Account).where(Account.email == email))
+
+
+def create_account(
+    ctx: Context,
+    *,
+    email: str,
+    password: str,
+    display_name: str,
+    roles: list[str] | None = None,
+    email_verified: bool = False,
+    actor: str = audit.SYSTEM,
+) -> AccountView:
+    """Create an account and its learner, with the email as an identifier.
+
+    ``email_verified`` is for trusted callers (an admin on the CLI); self-service
+    sign-up leaves it unverified until the learner proves the address.
+    """
+    now = ctx.now()
+    with ctx.uow() as uow:
+        return add_account(
+            uow,
+            now=now,
+            email=email,
+            password=password,
+            display_name=display_name,
+            roles=roles,
+            email_verified=email_verified,
+            actor=actor,
+        )
+
+
+def add_account(
+    uow: UnitOfWork,
+    *,
+    now: datetime,
+    email: str,
+    password: str,
+    display_name: str,
+    roles: list[str] | None = None,
+    email_verified: bool = False,
+    actor: str = audit.SYSTEM,
+) -> AccountView:
+    """:func:`create_account` inside a caller's transaction."""
+    email = normalize_email(email)
+    check_password(password)
+    name = display_name.strip()
+    if not name:
+        raise ValidationError("display_name", "is required")
+    role_set = {parse_role(r) for r in (roles or [Role.LEARNER])}
+    session = uow.session
+    if _find_by_email(session, email) is not None:
+        raise Conflict(f"an account for {email} already exists")
+    identifier = session.scalar(
+        select(LearnerIdentifier).where(
+            LearnerIdentifier.kind == IdentifierKind.EMAIL, LearnerIdentifier.value == email
+        )
+    )
+    learner = identifier.learner if identifier else Learner(display_name=name)
+    if identifier is None:
+        identifier = LearnerIdentifier(kind=IdentifierKind.EMAIL, value=email, is_primary=True)
+        learner.identifiers.append(identifier)
+    if email_verified and identifier.verified_at is None:
+        identifier.verified_at = now
+    account = Account(
+        learner=learner,
+        email=email,
+        password_hash=_hasher.hash(password),
+        roles=[AccountRole(role=r.value) for r in sorted(role_set)],
+    )
+    session.add(account)
+    session.flush()
+    audit.record(
+        uow,
+        actor=actor,
+        action="account.create",
+        subject_type="account",
+        subject_id=account.public_id,
+        now=now,
+        email=email,
+        roles=sorted(r.value for r in role_set),
+    )
+    return _view(account)
+
+
+def ensure_role(ctx: Context, *, email: str, role: str, actor: str = audit.SYSTEM) -> bool:
+    """Grant a role; ``False`` when the account already had it."""
+    email = normalize_email(email)
+    wanted = parse_role(role)
+    with ctx.uow() as uow:
+        account = _find_by_email(uow.session, email)
+        if account is None:
+            raise NotFound(f"no account for {email}")
+        if wanted.value in account.role_names:
+            return False
+        account.roles.append(AccountRole(role=wanted.value))
+        audit.record(
+            uow,
+            actor=actor,
+            action="account.grant_role",
+            subject_type="account",
+            subject_id=account.public_id,
+            now=ctx.now(),
+            role=wanted.value,
+        )
+        return True
+
+
+def authenticate(ctx: Context, email: str, password: str) -> AccountView | None:
+    """The account for these credentials, or ``None`` (never says which part was wrong)."""
+    try:
+        email = normalize_email(email)
+    except ValidationError:
+        email = ""
+    with ctx.uow() as uow:
+        account = _find_by_email(uow.session, email) if email else None
+        stored = account.password_hash if account else _DUMMY_HASH
+        try:
+            _hasher.verify(stored, password)
+        except (VerificationError, InvalidHashError):
+            return None
+        if account is None or not account.is_active:
+            return None
+        if _hasher.check_needs_rehash(stored):
+            account.password_hash = _hasher.hash(password)
+        account.last_login_at = ctx.now()
+        return _view(account)
+
+
+def load_account(ctx: Context, public_id: str) -> AccountView | None:
+    with ctx.uow() as uow:
+        account = uow.session.scalar(select(Account).where(Account.public_id == public_id))
+        if account is None or not account.is_active:
+            return None
+        return _view(account)
+
+
+# ---------------------------------------------------------------- API tokens
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    prefix: str
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def create_api_token(
+    ctx: Context, *, account_public_id: str, name: str, valid_days: int | None = None
+) -> str:
+    """Create a token and return it in plain text: the only time it is shown."""
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise ValidationError("name", "a name of 1-100 characters is required")
+    if valid_days is not None and not 1 <= valid_days <= 3650:
+        raise ValidationError("valid_days", "must be between 1 and 3650")
+    prefix = secrets.token_hex(TOKEN_PREFIX_LEN // 2)
+    token = f"bdg_{prefix}_{secrets.token_urlsafe(32)}"
+    now = ctx.now()
+    with ctx.uow() as uow:
+        account = uow.session.scalar(select(Account).where(Account.public_id == account_public_id))
+        if account is None:
+            raise NotFound("no such account")
+        uow.session.add(
+            ApiToken(
+                account=account,
+                name=name,
+                prefix=prefix,
+                digest=_digest(token),
+                created_at=now,
+                expires_at=now + timedelta(days=valid_days) if valid_days else None,
+            )
+        )
+        audit.record(
+            uow,
+            actor=f"account:{account.public_id}",
+            action="token.create",
+            subject_type="api_token",
+            subject_id=prefix,
+            now=now,
+            name=name,
+        )
+    return token
+
+
+def authenticate_token(ctx: Context, token: str) -> AccountView | None:
+    """The account a bearer token belongs to, or ``None``."""
+    parts = token.split("_")
+    if len(parts) < 3 or parts[0] != "bdg" or len(parts[1]) != TOKEN_PREFIX_LEN:
+        return None
+    now = ctx.now()
+    with ctx.uow() as uow:
+        row = uow.session.scalar(select(ApiToken).where(ApiToken.prefix == parts[1]))
+        if row is None or not hmac.compare_digest(row.digest, _digest(token)):
+            return None
+        if row.revoked_at is not None or (row.expires_at and row.expires_at <= now):
+            return None
+        if not row.account.is_active:
+            return None
+        row.last_used_at = now
+        return _view(row.account)
+
+
+def list_api_tokens(ctx: Context, account_public_id: str) -> list[TokenInfo]:
+    with ctx.uow() as uow:
+        rows = uow.session.scalars(
+            select(ApiToken)
+            .join(Account)
+            .where(Account.public_id == account_public_id)
+            .order_by(ApiToken.id)
+        )
+        return [
+            TokenInfo(r.prefix, r.name, r.created_at, r.last_used_at, r.expires_at, r.revoked_at)
+            for r in rows
+        ]
+
+
+def revoke_api_token(ctx: Context, *, account_public_id: str, prefix: str) -> None:
+    now = ctx.now()
+    with ctx.uow() as uow:
+        row = uow.session.scalar(
+            select(ApiToken)
+            .join(Account)
+            .where(Account.public_id == account_public_id, ApiToken.prefix == prefix)
+        )
+        if row is None:
+            raise NotFound(f"no token {prefix}")
+        if row.revoked_at is None:
+            row.revoked_at = now
+            audit.record(
+                uow,
+                actor=f"account:{account_public_id}",
+                action="token.revoke",
+                subject_type="api_token",
+                subject_id=prefix,
+                now=now,
+            )
+
+
+def find_account(ctx: Context, email: str) -> AccountView:
+    """The account for an email address, or :class:`NotFound`."""
+    email = normalize_email(email)
+    with ctx.uow() as uow:
+        account = _find_by_email(uow.session, email)
+        if account is None:
+            raise NotFound(f"no account for {email}")
+        return _view(account)

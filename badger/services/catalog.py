@@ -1,0 +1,162 @@
+"""The issuer and its achievement catalogue (read models for pages, API, CLI)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+
+from badger.domain.achievements import AchievementSpec, Alignment, parse_credits
+from badger.domain.errors import Conflict, NotFound
+from badger.services import audit
+from badger.services.context import Context
+from badger.services.validation import validate
+from badger.store.db import UnitOfWork
+from badger.store.models import Achievement, Issuer
+
+
+@dataclass(frozen=True)
+class IssuerView:
+    public_id: str
+    slug: str
+    name: str
+    url: str
+    email: str
+    description: str | None
+    id_method: str
+
+
+@dataclass(frozen=True)
+class AchievementView:
+    public_id: str
+    slug: str
+    name: str
+    description: str
+    achievement_type: str
+    criteria_narrative: str
+    credits_available: Decimal | None
+    credit_category: str | None
+    provider: str | None
+    series: str | None
+    tags: tuple[str, ...]
+    image_uri: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["tags"] = list(self.tags)
+        if self.credits_available is not None:
+            # JSON numbers for credits (FACTS §5.17); Decimal keeps exactness until here.
+            data["credits_available"] = float(self.credits_available)
+        return data
+
+
+def _issuer_view(row: Issuer) -> IssuerView:
+    return IssuerView(
+        row.public_id, row.slug, row.name, row.url, row.email, row.description, row.id_method
+    )
+
+
+def _achievement_view(row: Achievement) -> AchievementView:
+    return AchievementView(
+        public_id=row.public_id,
+        slug=row.slug,
+        name=row.name,
+        description=row.description,
+        achievement_type=row.achievement_type,
+        criteria_narrative=row.criteria_narrative,
+        credits_available=row.credits_available,
+        credit_category=row.credit_category,
+        provider=row.provider,
+        series=row.series,
+        tags=tuple(row.tags or ()),
+        image_uri=row.image_uri,
+    )
+
+
+def get_issuer(ctx: Context, slug: str | None = None) -> IssuerView | None:
+    """The issuer with this slug (default: the deployment's), or the first one."""
+    slug = slug or ctx.settings.issuer_slug
+    with ctx.uow() as uow:
+        row = uow.session.scalar(select(Issuer).where(Issuer.slug == slug))
+        if row is None:
+            row = uow.session.scalar(select(Issuer).order_by(Issuer.id).limit(1))
+        return _issuer_view(row) if row else None
+
+
+def list_achievements(
+    ctx: Context, issuer_slug: str | None = None, *, public_only: bool = True
+) -> list[AchievementView]:
+    with ctx.uow() as uow:
+        stmt = select(Achievement).join(Issuer).order_by(Achievement.name)
+        if issuer_slug:
+            stmt = stmt.where(Issuer.slug == issuer_slug)
+        if public_only:
+            stmt = stmt.where(Achievement.is_public.is_(True))
+        return [_achievement_view(r) for r in uow.session.scalars(stmt)]
+
+
+def add_achievement(
+    uow: UnitOfWork, *, issuer_slug: str, spec: AchievementSpec, actor: str, now: Any
+) -> AchievementView:
+    """Define an achievement inside the caller's transaction."""
+    issuer = uow.session.scalar(select(Issuer).where(Issuer.slug == issuer_slug))
+    if issuer is None:
+        raise NotFound(f"no issuer {issuer_slug!r}")
+    clash = uow.session.scalar(
+        select(Achievement.id).where(
+            Achievement.issuer_id == issuer.id, Achievement.slug == spec.slug
+        )
+    )
+    if clash is not None:
+        raise Conflict(f"achievement {spec.slug!r} already exists")
+    row = Achievement(
+        issuer=issuer,
+        slug=spec.slug,
+        name=spec.name,
+        description=spec.description,
+        criteria_narrative=spec.criteria_narrative,
+        criteria_url=spec.criteria_url,
+        image_uri=spec.image_uri,
+        achievement_type=spec.achievement_type,
+        tags=list(spec.tags),
+        alignments=[asdict(a) for a in spec.alignments],
+        credits_available=spec.credits_available,
+        credit_category=spec.credit_category,
+        provider=spec.provider,
+        series=spec.series,
+        validity_days=spec.validity_days,
+        human_code=spec.human_code,
+        field_of_study=spec.field_of_study,
+    )
+    uow.session.add(row)
+    uow.session.flush()
+    audit.record(
+        uow,
+        actor=actor,
+        action="achievement.create",
+        subject_type="achievement",
+        subject_id=row.public_id,
+        now=now,
+        slug=spec.slug,
+    )
+    return _achievement_view(row)
+
+
+def create_achievement(
+    ctx: Context, *, issuer_slug: str, spec: AchievementSpec, actor: str = audit.SYSTEM
+) -> AchievementView:
+    with ctx.uow() as uow:
+        return add_achievement(uow, issuer_slug=issuer_slug, spec=spec, actor=actor, now=ctx.now())
+
+
+def spec_from_json(data: Any) -> AchievementSpec:
+    """An :class:`AchievementSpec` from API/CLI JSON, checked against ``schemas/achievement.json``."""
+    validate("achievement", data)
+    fields = dict(data)
+    if "credits_available" in fields:
+        fields["credits_available"] = parse_credits(fields["credits_available"])
+    fields["tags"] = tuple(fields.get("tags", ()))
+    fields["alignments"] = tuple(Alignment(**a) for a in fields.get("alignments", ()))
+    return AchievementSpec(**fields)

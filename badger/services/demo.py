@@ -1,0 +1,185 @@
+"""Demo data: a social-media-strategist certification body.
+
+Realistic rather than minimal: continuing-education categories capped at
+5 CEUs with one exempt sibling (the training library), a recurring monthly
+webinar series, a conference whose learning sessions count, an ethics unit,
+short microcredentials that stack, the certification itself, and two learners.
+Loading it twice changes nothing.  Later features extend this module.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from badger.domain.achievements import AchievementSpec
+from badger.domain.errors import NotFound
+from badger.domain.recipients import normalize_email
+from badger.services import accounts, catalog
+from badger.services.context import Context
+from badger.services.setup import InitReport
+from badger.store.models import Account, Achievement, Issuer
+
+DEMO_ISSUER = {
+    "name": "Institute of Social Media Strategists",
+    "url": "https://ismsx.example.org",
+    "email": "certification@ismsx.example.org",
+    "description": "Certifies social media strategists and keeps them current through continuing education.",
+}
+
+
+def _spec(
+    slug: str, name: str, credits: str | None, category: str | None, **kw: object
+) -> AchievementSpec:
+    description = str(kw.pop("description", f"{name}."))
+    criteria = str(kw.pop("criteria", f"Complete {name} and pass its knowledge check."))
+    return AchievementSpec(
+        slug=slug,
+        name=name,
+        description=description,
+        criteria_narrative=criteria,
+        credits_available=Decimal(credits) if credits is not None else None,
+        credit_category=category,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+DEMO_ACHIEVEMENTS: tuple[AchievementSpec, ...] = (
+    _spec(
+        "csms",
+        "Certified Social Media Strategist",
+        None,
+        None,
+        achievement_type="Certification",
+        description="The certification: renewed every 3 years with 30 CEUs.",
+        criteria="Hold the certification and earn 30 CEUs per 3-year cycle under the renewal policy.",
+        validity_days=3 * 365,
+        tags=("certification",),
+    ),
+    _spec(
+        "content-calendar-basics",
+        "Content Calendar Basics",
+        "1.5",
+        "content-strategy",
+        provider="ISMS Academy",
+        tags=("content", "planning"),
+    ),
+    _spec(
+        "audience-research",
+        "Audience Research Methods",
+        "2",
+        "content-strategy",
+        provider="ISMS Academy",
+        tags=("content", "research"),
+    ),
+    _spec(
+        "social-analytics-101",
+        "Social Analytics 101",
+        "3",
+        "analytics",
+        provider="Metrics Lab",
+        tags=("analytics",),
+    ),
+    _spec(
+        "attribution-models",
+        "Attribution Models in Practice",
+        "3",
+        "analytics",
+        provider="Metrics Lab",
+        tags=("analytics",),
+    ),
+    _spec(
+        "ethics-disclosure",
+        "Ethics and Disclosure in Influencer Marketing",
+        "2",
+        "ethics",
+        provider="ISMS Academy",
+        description="The required ethics unit of every renewal cycle.",
+        tags=("ethics", "required"),
+    ),
+    _spec(
+        "training-library-video-strategy",
+        "Training Library: Short-form Video Strategy",
+        "4",
+        "training-library",
+        provider="ISMS Training Library",
+        description="From the training library; its category is exempt from the 5-CEU cap.",
+        tags=("training-library",),
+    ),
+    _spec(
+        "training-library-crisis-comms",
+        "Training Library: Crisis Communication",
+        "4",
+        "training-library",
+        provider="ISMS Training Library",
+        tags=("training-library",),
+    ),
+    _spec(
+        "monthly-webinar",
+        "Monthly Strategy Webinar",
+        "0.5",
+        "webinars",
+        provider="ISMS",
+        series="monthly-strategy-webinar",
+        description="One session of the recurring monthly webinar; repeat attendance counts up to the series cap.",
+        criteria="Attend the live session and submit the short quiz or a reflection as proof of learning.",
+        tags=("webinar", "recurring"),
+    ),
+    _spec(
+        "social-summit-2026",
+        "Social Summit 2026: Learning Sessions",
+        "3",
+        "conferences",
+        provider="Social Summit",
+        description="Only the documented learning sessions of the conference count (3 of 8 hours).",
+        criteria="Attend the learning sessions listed in the conference outline (180 minutes).",
+        tags=("conference",),
+    ),
+)
+
+DEMO_LEARNERS = (
+    ("Ada Strategist", "ada@example.org"),
+    ("Grace Analyst", "grace@example.org"),
+)
+
+
+def load_demo(ctx: Context, *, learner_password: str) -> InitReport:
+    """Add the demo catalogue and learners to the deployment's issuer."""
+    report = InitReport()
+    now = ctx.now()
+    slug = ctx.settings.issuer_slug
+    with ctx.uow() as uow:
+        issuer = uow.session.scalar(select(Issuer).where(Issuer.slug == slug))
+        if issuer is None:
+            raise NotFound(f"issuer {slug!r} does not exist; run `badger init` first")
+        if issuer.name in {"", "Badger issuer"}:
+            for key, value in DEMO_ISSUER.items():
+                setattr(issuer, key, value)
+            report.say(f"issuer {slug!r} renamed to {DEMO_ISSUER['name']}")
+        existing = set(
+            uow.session.scalars(select(Achievement.slug).where(Achievement.issuer_id == issuer.id))
+        )
+        added = 0
+        for spec in DEMO_ACHIEVEMENTS:
+            if spec.slug in existing:
+                continue
+            catalog.add_achievement(uow, issuer_slug=slug, spec=spec, actor="demo", now=now)
+            added += 1
+        report.say(f"{added} demo achievements added ({len(DEMO_ACHIEVEMENTS) - added} existed)")
+        for name, email in DEMO_LEARNERS:
+            email = normalize_email(email)
+            if uow.session.scalar(select(Account.id).where(Account.email == email)):
+                report.say(f"learner {email} exists")
+                continue
+            accounts.add_account(
+                uow,
+                now=now,
+                email=email,
+                password=learner_password,
+                display_name=name,
+                email_verified=True,
+                actor="demo",
+            )
+            report.say(f"learner {email} created")
+    return report

@@ -1,0 +1,42 @@
+"""WSGI entry points for production servers.
+
+``gunicorn 'badger.wsgi:application()'`` builds the app in each worker from the
+BADGER_* environment; ``badger serve --workers N`` runs the same through
+gunicorn's Python API.  A configuration error stops the server with its
+one-line message instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from flask import Flask
+from gunicorn.app.base import BaseApplication
+
+from badger.config import ConfigError
+
+
+def application() -> Flask:
+    from badger.web.app import build_app
+
+    try:
+        return build_app()
+    except ConfigError as exc:
+        sys.exit(f"badger: configuration error: {exc}")
+
+
+class GunicornApplication(BaseApplication):  # type: ignore[misc]
+    """Runs an already-built app under gunicorn (used by ``badger serve --workers``)."""
+
+    def __init__(self, app: Flask, options: dict[str, Any]) -> None:
+        self.app = app
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Flask:
+        return self.app

@@ -1,0 +1,175 @@
+"""The `badger` command line: happy paths, idempotence and clean errors."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from badger.cli import main
+
+
+@pytest.fixture
+def run(tmp_path, fresh_database_url):
+    env = {
+        "BADGER_INSTANCE_DIR": str(tmp_path / "instance"),
+        "BADGER_KEYS_DIR": str(tmp_path / "keys"),
+        "BADGER_DATABASE_URL": fresh_database_url,
+        "BADGER_ADMIN_EMAIL": None,
+        "BADGER_ADMIN_PASSWORD": None,
+    }
+
+    def invoke(*args, **extra_env):
+        runner = CliRunner()
+        return runner.invoke(main, list(args), env={**env, **extra_env}, catch_exceptions=False)
+
+    return invoke
+
+
+ADMIN = ["--admin-email", "root@example.org", "--admin-password", "correct horse battery"]
+
+
+def test_help_lists_every_command(run):
+    result = run("--help")
+    assert result.exit_code == 0
+    for command in ("init", "serve", "db", "demo", "users", "tokens", "achievements", "config"):
+        assert command in result.output
+
+
+def test_init_twice_is_idempotent(run):
+    first = run("init", *ADMIN, "--issuer-name", "ISMS")
+    assert first.exit_code == 0, first.output
+    assert "admin root@example.org created" in first.output
+    assert "issuer 'default' created (ISMS)" in first.output
+    second = run("init", *ADMIN)
+    assert second.exit_code == 0
+    assert "already exists; left as it is" in second.output
+    assert "password unchanged" in second.output
+    users = run(
+        "users", "add", "--email", "root@example.org", "--name", "Dup", "--password", "x" * 12
+    )
+    assert users.exit_code == 1
+    assert "already exists" in users.output
+
+
+def test_init_reads_admin_from_environment(run):
+    result = run(
+        "init",
+        BADGER_ADMIN_EMAIL="env@example.org",
+        BADGER_ADMIN_PASSWORD="correct horse battery",
+    )
+    assert result.exit_code == 0, result.output
+    assert "admin env@example.org created" in result.output
+
+
+def test_init_without_admin_and_without_terminal_fails_clearly(run):
+    result = run("init")
+    assert result.exit_code == 2
+    assert "error: --admin-email (or BADGER_ADMIN_EMAIL) is required" in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--admin-email", "not-an-email", "--admin-password", "correct horse battery"], "email"),
+        (["--admin-email", "a@example.org", "--admin-password", "short"], "password"),
+        ([*ADMIN, "--issuer-slug", "Bad Slug"], "issuer_slug"),
+        ([*ADMIN, "--issuer-url", "ftp://x"], "issuer_url"),
+    ],
+)
+def test_init_bad_input_is_one_line_and_exit_2(run, args, message):
+    result = run("init", *args)
+    assert result.exit_code == 2
+    assert result.output.startswith(f"error: {message}")
+    assert "Traceback" not in result.output
+
+
+def test_init_with_bad_password_creates_no_issuer(run):
+    run("init", "--admin-email", "a@example.org", "--admin-password", "short")
+    good = run("init", *ADMIN)
+    assert "issuer 'default' created" in good.output
+
+
+def test_config_error_is_one_line(run):
+    result = run("db", "upgrade", BADGER_BASE_URL="not a url")
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        "error: configuration: BADGER_BASE_URL: 'not a url' is not an http(s) URL with a host"
+    ]
+
+
+def test_unreachable_database_is_reported_not_raised(run):
+    result = run(
+        "db",
+        "upgrade",
+        BADGER_DATABASE_URL="postgresql://nobody@127.0.0.1:1/none?connect_timeout=1",
+    )
+    assert result.exit_code == 1
+    assert result.output.startswith("error: database: OperationalError")
+
+
+def test_db_upgrade_and_current(run):
+    assert "current: empty" in run("db", "current").output
+    assert run("db", "current").exit_code == 1
+    assert "upgraded empty database -> 0001" in run("db", "upgrade").output
+    assert "already at 0001" in run("db", "upgrade").output
+    current = run("db", "current")
+    assert current.exit_code == 0
+    assert "current: 0001  head: 0001" in current.output
+
+
+def test_demo_loads_once_and_reports_credentials(run):
+    first = run("demo", "--learner-password", "learner password 1")
+    assert first.exit_code == 0, first.output
+    assert "10 demo achievements added (0 existed)" in first.output
+    assert "sign in as admin: admin@example.org / " in first.output
+    assert "password: learner password 1" in first.output
+    second = run("demo")
+    assert second.exit_code == 0
+    assert "0 demo achievements added (10 existed)" in second.output
+    assert "sign in as admin" not in second.output
+    assert "demo-credentials.txt" in second.output
+    listed = json.loads(run("achievements", "list", "--json").output)
+    by_slug = {a["slug"]: a for a in listed}
+    assert by_slug["monthly-webinar"]["series"] == "monthly-strategy-webinar"
+    assert by_slug["training-library-video-strategy"]["credit_category"] == "training-library"
+    assert by_slug["csms"]["achievement_type"] == "Certification"
+    assert by_slug["content-calendar-basics"]["credits_available"] == 1.5
+    text = run("achievements", "list").output
+    assert "1.5 CEU" in text
+
+
+def test_users_and_tokens(run):
+    run("init", *ADMIN)
+    added = run(
+        "users", "add", "--email", "rev@example.org", "--name", "Rita", "--role", "reviewer"
+    )
+    assert added.exit_code == 0
+    assert "password: " in added.output
+    assert (
+        "already held"
+        in run("users", "grant", "--email", "rev@example.org", "--role", "reviewer").output
+    )
+    assert (
+        "granted" in run("users", "grant", "--email", "rev@example.org", "--role", "admin").output
+    )
+    token = run("tokens", "create", "--email", "rev@example.org", "--name", "LMS")
+    assert token.exit_code == 0
+    assert token.output.startswith("bdg_")
+    missing = run("tokens", "create", "--email", "ghost@example.org", "--name", "x")
+    assert missing.exit_code == 1
+    assert "no account for ghost@example.org" in missing.output
+
+
+def test_unknown_role_is_rejected_by_click(run):
+    result = run("users", "add", "--email", "a@example.org", "--name", "A", "--role", "god")
+    assert result.exit_code == 2
+    assert "Invalid value for '--role'" in result.output
+
+
+def test_config_shows_settings_without_secrets(run):
+    result = run("config", BADGER_DATABASE_URL="postgresql://u:hunter2@db.example.org/b")
+    assert result.exit_code == 0
+    assert "hunter2" not in result.output
+    assert "u:***@db.example.org" in result.output
+    assert "BADGER_KEY_PASSPHRASE" in result.output

@@ -1,0 +1,248 @@
+"""Shared fixtures: databases, app, clients, factories.
+
+Database tests run on SQLite always and, when ``BADGER_TEST_DATABASE_URL``
+names a PostgreSQL database, on PostgreSQL too (the ``db_backend`` parameter).
+Each test gets a connection inside an outer transaction; services commit to
+SAVEPOINTs (``join_transaction_mode="create_savepoint"``) and everything rolls
+back afterwards, so tests never see each other's rows.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import sessionmaker
+
+from badger.config import load_settings
+from badger.services.context import Context
+from badger.services.mail import MemoryMailer
+from badger.store import migrate
+from badger.store.db import make_engine
+from badger.store.models import Base
+
+PG_URL = os.environ.get("BADGER_TEST_DATABASE_URL", "")
+FIXED_NOW = datetime(2026, 3, 14, 15, 9, 26, tzinfo=UTC)
+
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("postgres") and not PG_URL:
+        pytest.skip("PostgreSQL tests need BADGER_TEST_DATABASE_URL (CI sets it)")
+
+
+def _pg_url(url: str) -> str:
+    if url.startswith("postgresql://"):
+        return "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+# ---------------------------------------------------------------- databases
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def db_backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def database_url(db_backend: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    if db_backend == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'badger-test.db'}"
+    return _pg_url(PG_URL)
+
+
+def _drop_everything(engine: Engine) -> None:
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        else:
+            Base.metadata.drop_all(conn)
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    """One migrated database per backend for the whole session."""
+    eng = make_engine(database_url)
+    _drop_everything(eng)
+    migrate.upgrade(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[Any]:
+    conn = engine.connect()
+    outer = conn.begin()
+    yield conn
+    outer.rollback()
+    conn.close()
+
+
+@pytest.fixture
+def fresh_database_url(db_backend: str, tmp_path: Path, engine: Engine) -> Iterator[str]:
+    """An empty database of the current backend (for migrations and the CLI)."""
+    if db_backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'fresh.db'}"
+        return
+    name = f"badger_t_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(
+        _pg_url(str(make_url(PG_URL).set(database="postgres"))), isolation_level="AUTOCOMMIT"
+    )
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield str(make_url(_pg_url(PG_URL)).set(database=name).render_as_string(False))
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+# ---------------------------------------------------------------- context and app
+
+
+class FixedClock:
+    """A clock tests can move: ``clock.now = ...``."""
+
+    def __init__(self, now: datetime = FIXED_NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Any:
+    return load_settings(
+        environ={},
+        overrides={
+            "env": "testing",
+            "instance_dir": tmp_path / "instance",
+            "keys_dir": tmp_path / "keys",
+            "database_url": database_url,
+            "base_url": "https://badges.example.org",
+        },
+    )
+
+
+@pytest.fixture
+def mailer() -> MemoryMailer:
+    return MemoryMailer()
+
+
+@pytest.fixture
+def ctx(
+    settings: Any, engine: Engine, connection: Any, clock: FixedClock, mailer: MemoryMailer
+) -> Context:
+    factory = sessionmaker(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    return Context(
+        settings=settings, engine=engine, session_factory=factory, mailer=mailer, clock=clock
+    )
+
+
+@pytest.fixture
+def initialized(ctx: Context) -> Context:
+    """A context whose database has an issuer and an admin."""
+    from badger.services import setup
+
+    with ctx.uow() as uow:
+        from badger.services import accounts
+        from badger.store.models import Issuer
+
+        uow.session.add(
+            Issuer(
+                slug="default",
+                name="Test Institute",
+                url="https://institute.example.org",
+                email="office@institute.example.org",
+            )
+        )
+        accounts.add_account(
+            uow,
+            now=ctx.now(),
+            email=ADMIN_EMAIL,
+            password=PASSWORD,
+            display_name="Ada Admin",
+            roles=["admin"],
+            email_verified=True,
+        )
+    assert setup.is_initialized(ctx)
+    return ctx
+
+
+ADMIN_EMAIL = "admin@institute.example.org"
+PASSWORD = "correct horse battery"
+
+
+class CsrfClient(FlaskClient):
+    """A test client that keeps CSRF on and fills in the token like a browser."""
+
+    _token_re = re.compile(
+        r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"'
+    )
+
+    def csrf_token(self, page: str = "/login") -> str:
+        html = self.get(page).get_data(as_text=True)
+        match = self._token_re.search(html)
+        assert match, f"no CSRF token on {page}"
+        return match.group(1) or match.group(2)
+
+    def submit(self, url: str, data: dict[str, Any], *, page: str | None = None, **kw: Any) -> Any:
+        payload = {"csrf_token": self.csrf_token(page or url), **data}
+        return self.post(url, data=payload, **kw)
+
+    def login(self, email: str, password: str = PASSWORD) -> Any:
+        return self.submit("/login", {"email": email, "password": password})
+
+
+@pytest.fixture
+def app(ctx: Context) -> Flask:
+    from badger.web.app import build_app
+
+    flask_app = build_app(context=ctx)
+    flask_app.test_client_class = CsrfClient
+    return flask_app
+
+
+@pytest.fixture
+def client(app: Flask) -> CsrfClient:
+    return app.test_client()  # type: ignore[return-value]
+
+
+@pytest.fixture
+def create_account(initialized: Context) -> Any:
+    """Factory: ``create_account("x@example.org", roles=["reviewer"])``."""
+    from badger.services import accounts
+
+    def make(email: str, *, roles: list[str] | None = None, name: str = "Test Person") -> Any:
+        return accounts.create_account(
+            initialized,
+            email=email,
+            password=PASSWORD,
+            display_name=name,
+            roles=roles or ["learner"],
+            email_verified=True,
+        )
+
+    return make

@@ -1,0 +1,173 @@
+"""Models round-trip on every backend; constraints hold in the database itself."""
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from badger.store.models import (
+    Achievement,
+    AuditEntry,
+    Award,
+    IssuedDocument,
+    Issuer,
+    Learner,
+    LearnerIdentifier,
+    StatusAllocation,
+    StatusList,
+)
+
+WHEN = datetime(2026, 5, 1, 12, 30, tzinfo=UTC)
+
+
+def make_award(session, *, cycle_key=""):
+    issuer = Issuer(
+        slug="isms", name="ISMS", url="https://isms.example.org", email="o@isms.example.org"
+    )
+    achievement = Achievement(
+        issuer=issuer,
+        slug="ethics",
+        name="Ethics",
+        description="Ethics unit",
+        criteria_narrative="Pass the quiz",
+        credits_available=Decimal("1.25"),
+        credit_category="ethics",
+        series="monthly",
+        tags=["ethics", "required"],
+        alignments=[{"target_name": "Code", "target_url": "https://isms.example.org/code"}],
+        rules={"all_of": []},
+    )
+    learner = Learner(display_name="Ada")
+    ident = LearnerIdentifier(kind="email", value="ada@example.org", is_primary=True)
+    learner.identifiers.append(ident)
+    award = Award(
+        issuer=issuer,
+        achievement=achievement,
+        learner=learner,
+        cycle_key=cycle_key,
+        issued_on=WHEN,
+        valid_from=WHEN,
+        valid_until=WHEN + timedelta(days=365),
+        credits_earned=Decimal("1.25"),
+        evidence=[{"id": "https://evidence.example.org/1", "narrative": "quiz 9/10"}],
+        basis={"rule": "manual"},
+    )
+    session.add(award)
+    session.flush()
+    return award
+
+
+def test_award_graph_round_trips_with_exact_credits_and_aware_times(ctx):
+    with ctx.uow() as uow:
+        award_id = make_award(uow.session).public_id
+    with ctx.uow() as uow:
+        award = uow.session.scalar(select(Award).where(Award.public_id == award_id))
+        assert award.achievement.credits_available == Decimal("1.25")
+        assert award.credits_earned == Decimal("1.25")
+        assert award.valid_from == WHEN
+        assert award.valid_from.tzinfo is not None
+        assert award.achievement.tags == ["ethics", "required"]
+        assert award.learner.identifiers[0].value == "ada@example.org"
+        assert award.evidence[0]["narrative"] == "quiz 9/10"
+        assert award.status == "active"
+        assert len(award.public_id) == 36
+
+
+def test_naive_datetimes_are_refused(ctx):
+    with pytest.raises(Exception, match="naive datetime"), ctx.uow() as uow:
+        uow.session.add(Learner(display_name="Naive", created_at=datetime(2026, 1, 1)))  # noqa: DTZ001
+        uow.session.flush()
+
+
+def test_one_award_per_learner_achievement_and_cycle(ctx):
+    with ctx.uow() as uow:
+        award = make_award(uow.session, cycle_key="2026")
+        ids = (award.learner_id, award.achievement_id, award.issuer_id)
+    with pytest.raises(IntegrityError), ctx.uow() as uow:
+        uow.session.add(
+            Award(learner_id=ids[0], achievement_id=ids[1], issuer_id=ids[2], cycle_key="2026")
+        )
+        uow.session.flush()
+    with ctx.uow() as uow:
+        uow.session.add(
+            Award(learner_id=ids[0], achievement_id=ids[1], issuer_id=ids[2], cycle_key="2029")
+        )
+
+
+def test_issued_documents_cannot_be_edited(ctx):
+    with ctx.uow() as uow:
+        award = make_award(uow.session)
+        doc = IssuedDocument(
+            award=award,
+            format="ob3-jwt",
+            media_type="text/plain",
+            content=b"a.b.c",
+            sha256="0" * 64,
+        )
+        uow.session.add(doc)
+        uow.session.flush()
+        doc_id = doc.id
+    with pytest.raises(ValueError, match="immutable"), ctx.uow() as uow:
+        doc = uow.session.get(IssuedDocument, doc_id)
+        doc.content = b"x.y.z"
+        uow.session.flush()
+
+
+def test_status_index_is_unique_within_a_list(ctx):
+    with ctx.uow() as uow:
+        award = make_award(uow.session)
+        status_list = StatusList(
+            issuer_id=award.issuer_id, purpose="revocation", bits=b"\0" * 16384
+        )
+        uow.session.add(status_list)
+        uow.session.flush()
+        uow.session.add(StatusAllocation(status_list_id=status_list.id, award_id=award.id, index=7))
+        uow.session.flush()
+        list_id, award_id = status_list.id, award.id
+    with pytest.raises(IntegrityError), ctx.uow() as uow:
+        uow.session.add(StatusAllocation(status_list_id=list_id, award_id=award_id, index=8))
+        uow.session.flush()
+
+
+def test_check_constraints_guard_enumerations(ctx):
+    with pytest.raises(IntegrityError), ctx.uow() as uow:
+        learner = Learner(display_name="X")
+        learner.identifiers.append(LearnerIdentifier(kind="fax", value="123"))
+        uow.session.add(learner)
+        uow.session.flush()
+
+
+def test_audit_log_is_append_only_in_the_database(ctx):
+    with ctx.uow() as uow:
+        uow.session.add(
+            AuditEntry(at=WHEN, actor="system", action="x", subject_type="t", subject_id="1")
+        )
+    with pytest.raises(DBAPIError, match="append-only"), ctx.uow() as uow:
+        uow.session.execute(text("UPDATE audit_log SET action = 'forged'"))
+    with pytest.raises(DBAPIError, match="append-only"), ctx.uow() as uow:
+        uow.session.execute(text("DELETE FROM audit_log"))
+
+
+def test_audit_log_is_append_only_in_the_orm(ctx):
+    with ctx.uow() as uow:
+        entry = AuditEntry(at=WHEN, actor="system", action="x", subject_type="t", subject_id="1")
+        uow.session.add(entry)
+    with pytest.raises(ValueError, match="append-only"), ctx.uow() as uow:
+        uow.session.delete(uow.session.get(AuditEntry, entry.id))
+        uow.session.flush()
+
+
+def test_failed_unit_of_work_leaves_nothing_and_runs_no_side_effects(ctx):
+    sent = []
+    with pytest.raises(RuntimeError), ctx.uow() as uow:
+        make_award(uow.session)
+        uow.after_commit(lambda: sent.append("mail"))
+        raise RuntimeError("boom mid-award")
+    with ctx.uow() as uow:
+        assert uow.session.scalar(select(Award.id)) is None
+    assert sent == []
+    with ctx.uow() as uow:
+        uow.after_commit(lambda: sent.append("mail"))
+    assert sent == ["mail"]

@@ -1,0 +1,243 @@
+"""Sign-in, sign-out, CSRF, roles and API tokens."""
+
+from datetime import timedelta
+
+import pytest
+
+from badger.services import accounts
+from tests.conftest import ADMIN_EMAIL, PASSWORD
+
+
+def test_login_and_logout(client, initialized):
+    response = client.login(ADMIN_EMAIL)
+    assert response.status_code == 302
+    assert client.get("/account").status_code == 200
+    token = client.csrf_token("/account")
+    assert client.post("/logout", data={"csrf_token": token}).status_code == 302
+    assert client.get("/account").status_code == 302
+
+
+def test_wrong_password_and_unknown_email_get_the_same_answer(client, initialized):
+    wrong = client.login(ADMIN_EMAIL, "not the password")
+    unknown = client.login("nobody@example.org", "not the password")
+    assert wrong.status_code == unknown.status_code == 401
+    message = "Email or password is not right."
+    assert message in wrong.get_data(as_text=True)
+    assert message in unknown.get_data(as_text=True)
+
+
+def test_login_form_without_csrf_token_is_rejected(client, initialized):
+    response = client.post("/login", data={"email": ADMIN_EMAIL, "password": PASSWORD})
+    assert response.status_code == 400
+    assert "form expired" in response.get_data(as_text=True)
+    assert client.get("/account").status_code == 302
+
+
+def test_login_redirects_only_to_local_paths(client, initialized):
+    csrf = client.csrf_token()
+    response = client.post(
+        "/login?next=https://evil.example.com/",
+        data={"csrf_token": csrf, "email": ADMIN_EMAIL, "password": PASSWORD},
+    )
+    assert response.headers["Location"] == "/"
+    client.post("/logout", data={"csrf_token": client.csrf_token("/account")})
+    csrf = client.csrf_token()
+    response = client.post(
+        "/login?next=/admin/",
+        data={"csrf_token": csrf, "email": ADMIN_EMAIL, "password": PASSWORD},
+    )
+    assert response.headers["Location"] == "/admin/"
+
+
+def test_anonymous_visitor_is_sent_to_sign_in(client, initialized):
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login?next=/admin/")
+
+
+def test_learner_gets_403_on_admin_pages(client, create_account):
+    create_account("learner@example.org")
+    client.login("learner@example.org")
+    response = client.get("/admin/")
+    assert response.status_code == 403
+    assert "admin role" in response.get_data(as_text=True)
+
+
+def test_admin_sees_the_console(client, initialized):
+    client.login(ADMIN_EMAIL)
+    html = client.get("/admin/").get_data(as_text=True)
+    assert "Admin console" in html
+    assert "account.create" in html  # the audit log shows the admin's creation
+
+
+def test_token_created_on_the_account_page_authenticates_the_api(client, initialized):
+    client.login(ADMIN_EMAIL)
+    response = client.submit(
+        "/account/tokens", {"name": "LMS sync", "valid_days": "30"}, page="/account"
+    )
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    token = html.split('<code class="token">')[1].split("</code>")[0]
+    client.post("/logout", data={"csrf_token": client.csrf_token("/account")})
+
+    api = client.application.test_client()
+    me = api.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 200
+    assert me.json["email"] == ADMIN_EMAIL
+    assert me.json["roles"] == ["admin", "learner", "reviewer"]
+
+
+def test_token_form_errors_name_the_field(client, initialized):
+    client.login(ADMIN_EMAIL)
+    response = client.submit("/account/tokens", {"name": "", "valid_days": "0"}, page="/account")
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert 'id="name-error"' in html
+    assert 'id="valid_days-error"' in html
+
+
+def test_api_rejects_bad_revoked_and_expired_tokens(client, initialized, clock):
+    view = accounts.find_account(initialized, ADMIN_EMAIL)
+    token = accounts.create_api_token(
+        initialized, account_public_id=view.public_id, name="t", valid_days=1
+    )
+    auth = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/me", headers=auth).status_code == 200
+    assert (
+        client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}x"}).status_code == 401
+    )
+    assert (
+        client.get("/api/v1/me", headers={"Authorization": "Bearer bdg_short_x"}).status_code == 401
+    )
+    clock.now += timedelta(days=2)
+    assert client.get("/api/v1/me", headers=auth).status_code == 401
+    clock.now -= timedelta(days=2)
+    prefix = token.split("_")[1]
+    accounts.revoke_api_token(initialized, account_public_id=view.public_id, prefix=prefix)
+    response = client.get("/api/v1/me", headers=auth)
+    assert response.status_code == 401
+    assert response.json["error"] == "unauthorized"
+
+
+def test_token_use_is_recorded(initialized, clock):
+    view = accounts.find_account(initialized, ADMIN_EMAIL)
+    token = accounts.create_api_token(initialized, account_public_id=view.public_id, name="t")
+    assert accounts.authenticate_token(initialized, token).email == ADMIN_EMAIL
+    (info,) = accounts.list_api_tokens(initialized, view.public_id)
+    assert info.last_used_at == clock.now
+
+
+def test_api_writes_need_a_token_not_the_session_cookie(client, initialized):
+    client.login(ADMIN_EMAIL)
+    response = client.post("/api/v1/achievements", json={})
+    assert response.status_code == 401
+    assert "API token" in response.json["message"]
+
+
+def test_api_me_needs_authentication(client, initialized):
+    response = client.get("/api/v1/me")
+    assert response.status_code == 401
+    assert response.mimetype == "application/json"
+
+
+def test_api_lists_achievements_and_issuer(client, initialized):
+    assert client.get("/api/v1/achievements").json == {"achievements": []}
+    assert client.get("/api/v1/issuer").json["name"] == "Test Institute"
+
+
+def test_revoking_someone_elses_token_is_not_found(initialized, create_account):
+    other = create_account("other@example.org")
+    admin = accounts.find_account(initialized, ADMIN_EMAIL)
+    token = accounts.create_api_token(initialized, account_public_id=admin.public_id, name="t")
+    with pytest.raises(accounts.NotFound):
+        accounts.revoke_api_token(
+            initialized, account_public_id=other.public_id, prefix=token.split("_")[1]
+        )
+
+
+def test_duplicate_account_is_a_conflict(initialized):
+    with pytest.raises(accounts.Conflict):
+        accounts.create_account(
+            initialized, email=ADMIN_EMAIL.upper(), password=PASSWORD, display_name="Again"
+        )
+
+
+def test_deactivated_account_cannot_sign_in(client, initialized):
+    from sqlalchemy import update
+
+    from badger.store.models import Account
+
+    with initialized.uow() as uow:
+        uow.session.execute(update(Account).values(is_active=False))
+    assert client.login(ADMIN_EMAIL).status_code == 401
+
+
+def _admin_token(ctx):
+    view = accounts.find_account(ctx, ADMIN_EMAIL)
+    return accounts.create_api_token(ctx, account_public_id=view.public_id, name="admin")
+
+
+ETHICS = {
+    "slug": "ethics",
+    "name": "Ethics",
+    "description": "Required ethics unit",
+    "criteria_narrative": "Pass the quiz",
+    "credits_available": 1.5,
+    "credit_category": "ethics",
+}
+
+
+def test_admin_token_defines_an_achievement(client, initialized):
+    auth = {"Authorization": f"Bearer {_admin_token(initialized)}"}
+    response = client.post("/api/v1/achievements", json=ETHICS, headers=auth)
+    assert response.status_code == 201
+    assert response.json["credits_available"] == 1.5
+    listed = client.get("/api/v1/achievements").json["achievements"]
+    assert [a["slug"] for a in listed] == ["ethics"]
+    again = client.post("/api/v1/achievements", json=ETHICS, headers=auth)
+    assert again.status_code == 409
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"slug": "Not A Slug"}, "slug"),
+        ({"name": None}, "name"),
+        ({"credits_available": "lots"}, "credits_available"),
+        (
+            {"alignments": [{"target_name": "x", "target_url": "ftp://x"}]},
+            "alignments[0].target_url",
+        ),
+        ({"colour": "blue"}, "colour"),
+        ({"achievement_type": "Trophy"}, "achievement_type"),
+    ],
+)
+def test_bad_achievement_json_is_400_naming_the_field(client, initialized, change, field):
+    auth = {"Authorization": f"Bearer {_admin_token(initialized)}"}
+    body = {**ETHICS, **change}
+    response = client.post("/api/v1/achievements", json=body, headers=auth)
+    assert response.status_code == 400
+    assert field in response.json["errors"]
+
+
+def test_missing_required_field_is_named(client, initialized):
+    auth = {"Authorization": f"Bearer {_admin_token(initialized)}"}
+    body = {k: v for k, v in ETHICS.items() if k != "description"}
+    response = client.post("/api/v1/achievements", json=body, headers=auth)
+    assert response.status_code == 400
+    assert "description" in response.json["errors"]
+
+
+def test_non_json_body_is_415(client, initialized):
+    auth = {"Authorization": f"Bearer {_admin_token(initialized)}"}
+    response = client.post("/api/v1/achievements", data="slug=x", headers=auth)
+    assert response.status_code == 415
+
+
+def test_learner_token_cannot_define_achievements(client, create_account, initialized):
+    view = create_account("learner@example.org")
+    token = accounts.create_api_token(initialized, account_public_id=view.public_id, name="t")
+    response = client.post(
+        "/api/v1/achievements", json=ETHICS, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.status_code == 403
