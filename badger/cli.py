@@ -20,7 +20,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from badger import __version__
 from badger.config import ENV_DOCS, ConfigError, Settings, load_settings
 from badger.domain.errors import DomainError, ValidationError
-from badger.services import accounts, catalog, demo, setup
+from badger.proofs.errors import ProofError
+from badger.services import accounts, catalog, demo, keys, setup
 from badger.services.context import Context, build_context
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -49,6 +50,8 @@ def handle_errors(func: F) -> F:
             fail(exc.message)
         except DomainError as exc:
             fail(exc.message, EXIT_FAILED)
+        except ProofError as exc:
+            fail(f"keys: {exc}", EXIT_FAILED)
         except SQLAlchemyError as exc:
             reason = type(getattr(exc, "orig", None) or exc).__name__
             fail(f"database: {reason}: {str(exc).splitlines()[0][:300]}", EXIT_FAILED)
@@ -377,6 +380,57 @@ def achievements_list(as_json: bool) -> None:
             f"{a.credits_available.normalize()} CEU" if a.credits_available is not None else ""
         )
         click.echo(f"{a.slug:34} {a.achievement_type:16} {credits:>9}  {a.name}")
+
+
+# ---------------------------------------------------------------- keys
+
+
+@main.group("keys")
+def keys_group() -> None:
+    """Issuer signing keys (encrypted at rest in BADGER_KEYS_DIR)."""
+
+
+_issuer_option = click.option("--issuer", "issuer_slug", default=None, help="Issuer slug.")
+
+
+@keys_group.command("list")
+@_issuer_option
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def keys_list(issuer_slug: str | None, as_json: bool) -> None:
+    """List the issuer's keys, active and retired (public facts only)."""
+    lines = keys.list_keys(_context(), issuer_slug)
+    if as_json:
+        click.echo(json.dumps([line.__dict__ for line in lines], indent=2))
+        return
+    for line in lines:
+        retired = f" retired {line.retired}" if line.retired else ""
+        click.echo(f"{line.alg:8} {line.status:8} {line.kid}  created {line.created}{retired}")
+
+
+@keys_group.command("rotate")
+@click.argument("alg", type=click.Choice(keys.ALGORITHMS))
+@_issuer_option
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@handle_errors
+def keys_rotate(alg: str, issuer_slug: str | None, yes: bool) -> None:
+    """Make a new active ALG key; the old one stays published so old credentials verify."""
+    if not yes:
+        if not sys.stdin.isatty():
+            fail("rotation needs confirmation: pass --yes when not on a terminal")
+        if not click.confirm(f"Rotate the {alg} key?", default=False):
+            fail("not confirmed")
+    new = keys.rotate_key(_context(), alg, issuer_slug, actor="cli")
+    click.echo(f"new active {alg} key: {new.kid}")
+
+
+@keys_group.command("export-public")
+@_issuer_option
+@click.option("-o", "--output", type=click.File("w"), default="-", help="File (default stdout).")
+@handle_errors
+def keys_export_public(issuer_slug: str | None, output: Any) -> None:
+    """Print the issuer's public keys as a JWK Set (no private members)."""
+    output.write(json.dumps(keys.public_jwks(_context(), issuer_slug), indent=2) + "\n")
 
 
 # ---------------------------------------------------------------- config

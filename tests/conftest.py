@@ -25,6 +25,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 
 from badger.config import load_settings
+from badger.proofs.keystore import MemoryKeyStore
 from badger.services.context import Context
 from badger.services.mail import MemoryMailer
 from badger.store import migrate
@@ -149,15 +150,31 @@ def mailer() -> MemoryMailer:
     return MemoryMailer()
 
 
+@pytest.fixture(scope="session")
+def keystore() -> MemoryKeyStore:
+    """One in-memory key store for the session: RSA key generation is slow."""
+    return MemoryKeyStore()
+
+
 @pytest.fixture
 def ctx(
-    settings: Any, engine: Engine, connection: Any, clock: FixedClock, mailer: MemoryMailer
+    settings: Any,
+    engine: Engine,
+    connection: Any,
+    clock: FixedClock,
+    mailer: MemoryMailer,
+    keystore: MemoryKeyStore,
 ) -> Context:
     factory = sessionmaker(
         bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
     )
     return Context(
-        settings=settings, engine=engine, session_factory=factory, mailer=mailer, clock=clock
+        settings=settings,
+        engine=engine,
+        session_factory=factory,
+        mailer=mailer,
+        keystore=keystore,
+        clock=clock,
     )
 
 
@@ -187,6 +204,7 @@ def initialized(ctx: Context) -> Context:
             roles=["admin"],
             email_verified=True,
         )
+    ctx.keystore.ensure_keys("default")
     assert setup.is_initialized(ctx)
     return ctx
 

@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from badger.config import Settings
+from badger.proofs.keystore import FileKeyStore, KeyStore
 from badger.services.mail import Mailer, make_mailer
 from badger.store.db import UnitOfWork, make_engine, make_session_factory
 
@@ -31,6 +32,7 @@ class Context:
     engine: Engine
     session_factory: sessionmaker[Session]
     mailer: Mailer
+    keystore: KeyStore
     clock: Clock = system_clock
     extras: dict[str, object] = field(default_factory=dict)
 
@@ -47,6 +49,7 @@ def build_context(
     *,
     engine: Engine | None = None,
     mailer: Mailer | None = None,
+    keystore: KeyStore | None = None,
     clock: Clock | None = None,
 ) -> Context:
     engine = engine or make_engine(settings.database_url)
@@ -55,5 +58,6 @@ def build_context(
         engine=engine,
         session_factory=make_session_factory(engine),
         mailer=mailer or make_mailer(settings),
+        keystore=keystore or FileKeyStore(settings.keys_dir, settings.key_passphrases),
         clock=clock or system_clock,
     )

@@ -139,6 +139,9 @@ def initialize(
             report.say(f"admin {admin_email} already had an account; admin role granted")
         else:
             report.say(f"admin {admin_email} already exists; password unchanged")
+
+    for ref in ctx.keystore.ensure_keys(issuer.slug):
+        report.say(f"key {ref.alg.value} ready: {ref.kid}")
     return report
 
 

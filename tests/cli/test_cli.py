@@ -173,3 +173,28 @@ def test_config_shows_settings_without_secrets(run):
     assert "hunter2" not in result.output
     assert "u:***@db.example.org" in result.output
     assert "BADGER_KEY_PASSPHRASE" in result.output
+
+
+def test_init_creates_encrypted_keys_and_keys_commands_work(run, tmp_path):
+    result = run("init", *ADMIN)
+    assert "key Ed25519 ready: z6Mk" in result.output
+    assert "key RS256 ready:" in result.output
+    listed = json.loads(run("keys", "list", "--json").output)
+    assert {k["alg"] for k in listed} == {"Ed25519", "RS256", "ES256"}
+    assert all(k["status"] == "active" for k in listed)
+    pem_files = list((tmp_path / "keys").rglob("*.pem"))
+    assert pem_files
+    assert all(b"ENCRYPTED PRIVATE KEY" in p.read_bytes() for p in pem_files)
+    refused = run("keys", "rotate", "RS256")
+    assert refused.exit_code == 2
+    assert "pass --yes" in refused.output
+    rotated = run("keys", "rotate", "RS256", "--yes")
+    assert rotated.exit_code == 0
+    after = json.loads(run("keys", "list", "--json").output)
+    rsa = [k for k in after if k["alg"] == "RS256"]
+    assert sorted(k["status"] for k in rsa) == ["active", "retired"]
+    jwks = json.loads(run("keys", "export-public").output)
+    assert len(jwks["keys"]) == 4
+    assert not any("d" in k for k in jwks["keys"])
+    assert "no issuer 'ghost'" in run("keys", "list", "--issuer", "ghost").output
+
