@@ -197,4 +197,3 @@ def test_init_creates_encrypted_keys_and_keys_commands_work(run, tmp_path):
     assert len(jwks["keys"]) == 4
     assert not any("d" in k for k in jwks["keys"])
     assert "no issuer 'ghost'" in run("keys", "list", "--issuer", "ghost").output
-
