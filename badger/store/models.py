@@ -325,6 +325,9 @@ class StatusList(Base):
     size: Mapped[int] = mapped_column(Integer, default=131072)
     allocated: Mapped[int] = mapped_column(Integer, default=0)
     bits: Mapped[bytes] = mapped_column(LargeBinary)
+    # The signed BitstringStatusListCredential for the current bits, re-signed
+    # in the same transaction that flips a bit (served as stored).
+    document: Mapped[bytes | None] = mapped_column(LargeBinary)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     __table_args__ = (
