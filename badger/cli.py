@@ -21,7 +21,7 @@ from badger import __version__
 from badger.config import ENV_DOCS, ConfigError, Settings, load_settings
 from badger.domain.errors import DomainError, ValidationError
 from badger.proofs.errors import ProofError
-from badger.services import accounts, catalog, demo, keys, setup
+from badger.services import accounts, catalog, demo, issue, keys, setup, status
 from badger.services.context import Context, build_context
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -380,6 +380,94 @@ def achievements_list(as_json: bool) -> None:
             f"{a.credits_available.normalize()} CEU" if a.credits_available is not None else ""
         )
         click.echo(f"{a.slug:34} {a.achievement_type:16} {credits:>9}  {a.name}")
+
+
+# ---------------------------------------------------------------- issuing
+
+
+@main.command("issue")
+@click.argument("achievement")
+@click.argument("recipient")
+@click.option("--name", "recipient_name", default=None, help="Recipient's display name.")
+@click.option("--evidence", "evidence_urls", multiple=True, help="Evidence URL (repeatable).")
+@click.option("--narrative", default=None, help="How the requirements were met (Markdown).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@handle_errors
+def issue_command(
+    achievement: str,
+    recipient: str,
+    recipient_name: str | None,
+    evidence_urls: tuple[str, ...],
+    narrative: str | None,
+    as_json: bool,
+) -> None:
+    """Issue ACHIEVEMENT (slug or id) to RECIPIENT (email or DID) in every format."""
+    issued = issue.issue_award(
+        _context(),
+        issue.IssueRequest(
+            achievement=achievement,
+            recipient=recipient,
+            recipient_name=recipient_name,
+            evidence=[issue.EvidenceInput(url=url) for url in evidence_urls],
+            narrative=narrative,
+        ),
+        actor="cli",
+    )
+    if as_json:
+        click.echo(json.dumps(issued.as_json(), indent=2))
+        return
+    click.echo(f"award {issued.public_id}: {issued.achievement_slug} -> {issued.recipient}")
+    for fmt, url in issued.formats.items():
+        click.echo(f"  {fmt:11} {url}")
+
+
+@main.command("export")
+@click.argument("award")
+@click.option(
+    "--as", "fmt", required=True, type=click.Choice(list(issue.FORMATS)), help="Which rendering."
+)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None)
+@handle_errors
+def export_command(award: str, fmt: str, output: str | None) -> None:
+    """Write one rendering of AWARD exactly as issued (stdout or -o FILE)."""
+    document = issue.get_document(_context(), award, fmt)
+    if output:
+        with open(output, "wb") as fh:
+            fh.write(document.content)
+        click.echo(f"wrote {len(document.content)} bytes ({document.media_type}) to {output}")
+        return
+    if document.media_type.startswith("image/png"):
+        fail("a PNG is binary: pass -o FILE")
+    click.echo(document.content.decode("utf-8"))
+
+
+@main.command("revoke")
+@click.argument("award")
+@click.option("--reason", required=True, help="Published with the revocation.")
+@handle_errors
+def revoke_command(award: str, reason: str) -> None:
+    """Revoke AWARD for good (status lists, OB 2.0 revocation list, hosted 410)."""
+    change = status.revoke(_context(), award, reason=reason, actor="cli")
+    click.echo(f"award {change.award_public_id} revoked: {change.reason}")
+
+
+@main.command("suspend")
+@click.argument("award")
+@click.option("--reason", default=None)
+@handle_errors
+def suspend_command(award: str, reason: str | None) -> None:
+    """Suspend AWARD (reversible: sets its suspension status bit)."""
+    change = status.suspend(_context(), award, reason=reason, actor="cli")
+    click.echo(f"award {change.award_public_id} suspended")
+
+
+@main.command("unsuspend")
+@click.argument("award")
+@handle_errors
+def unsuspend_command(award: str) -> None:
+    """Lift the suspension of AWARD."""
+    change = status.unsuspend(_context(), award, actor="cli")
+    click.echo(f"award {change.award_public_id} active again")
 
 
 # ---------------------------------------------------------------- keys

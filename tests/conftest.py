@@ -49,6 +49,28 @@ def _pg_url(url: str) -> str:
     return url
 
 
+# ---------------------------------------------------------------- standards data
+
+
+def _spec_dir() -> Path:
+    configured = os.environ.get("BADGER_SPEC_DIR")
+    if configured:
+        return Path(configured)
+    return Path(__file__).resolve().parents[2] / "shared" / "spec"
+
+
+@pytest.fixture(scope="session")
+def spec_dir() -> Path:
+    """``shared/spec`` beside the repository (or ``BADGER_SPEC_DIR``); skips when absent."""
+    path = _spec_dir()
+    if not (path / "contexts-index.json").is_file():
+        pytest.skip(
+            f"standards data not found at {path}: put shared/spec beside the repository "
+            "or set BADGER_SPEC_DIR"
+        )
+    return path
+
+
 # ---------------------------------------------------------------- databases
 
 

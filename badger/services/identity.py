@@ -18,10 +18,15 @@ OB 3.0 credentials is configurable per issuer (``Issuer.id_method``):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from badger.config import Settings
 from badger.proofs.jwks import did_web_from_url
 from badger.proofs.keystore import KeyAlgorithm, KeyRef, KeyStore
+
+if TYPE_CHECKING:
+    from badger.services.context import Context
+    from badger.store.models import Issuer
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,12 @@ def issuer_identity(
         rsa=keystore.active_key(slug, KeyAlgorithm.RS256),
         p256=keystore.active_key(slug, KeyAlgorithm.ES256),
     )
+
+
+def for_issuer(ctx: Context, issuer: Issuer) -> IssuerIdentity:
+    """The identity of a stored issuer (its keys are created on first use)."""
+    ctx.keystore.ensure_keys(issuer.slug)
+    return issuer_identity(ctx.settings, ctx.keystore, issuer.slug, issuer.id_method)
 
 
 def achievement_url(settings: Settings, public_id: str) -> str:

@@ -197,3 +197,50 @@ def test_init_creates_encrypted_keys_and_keys_commands_work(run, tmp_path):
     assert len(jwks["keys"]) == 4
     assert not any("d" in k for k in jwks["keys"])
     assert "no issuer 'ghost'" in run("keys", "list", "--issuer", "ghost").output
+
+
+def test_issue_export_revoke_from_the_command_line(run, tmp_path):
+    run("demo", "--admin-password", "correct horse battery")
+    issued = run(
+        "issue",
+        "ethics-disclosure",
+        "Ada@Example.org",
+        "--evidence",
+        "https://lms.example.org/1",
+        "--json",
+    )
+    assert issued.exit_code == 0, issued.output
+    data = json.loads(issued.output)
+    award = data["id"]
+    assert data["recipient"] == "ada@example.org"
+    assert data["urls"]["ob2-hosted"].endswith(f"/ob2/assertions/{award}")
+    text = run("issue", "social-analytics-101", "grace@example.org")
+    assert "ob3-ldp" in text.output
+    credential = json.loads(run("export", award, "--as", "ob3-ldp").output)
+    assert credential["proof"][0]["cryptosuite"] == "eddsa-rdfc-2022"
+    assert run("export", award, "--as", "ob3-jwt").output.count(".") == 2
+    assert "pass -o FILE" in run("export", award, "--as", "ob3-png").output
+    out = tmp_path / "badge.png"
+    written = run("export", award, "--as", "ob3-png", "-o", str(out))
+    assert written.exit_code == 0
+    assert out.read_bytes().startswith(b"\x89PNG")
+    again = run("issue", "ethics-disclosure", "ada@example.org")
+    assert again.exit_code == 1
+    assert "already holds" in again.output
+    assert run("suspend", award, "--reason", "hiatus").exit_code == 0
+    assert "active again" in run("unsuspend", award).output
+    revoked = run("revoke", award, "--reason", "Issued in error")
+    assert revoked.output.strip() == f"award {award} revoked: Issued in error"
+    assert run("revoke", award, "--reason", "x").exit_code == 1
+
+
+def test_issue_and_export_errors_are_clean(run):
+    run("demo", "--admin-password", "correct horse battery")
+    assert run("issue", "nope", "a@example.org").output.startswith("error: no achievement 'nope'")
+    bad = run("issue", "ethics-disclosure", "not-an-email")
+    assert bad.exit_code == 2
+    assert bad.output.startswith("error: email:")
+    missing = run("export", "00000000-0000-0000-0000-000000000000", "--as", "ob2-hosted")
+    assert missing.exit_code == 1
+    assert run("export", "x", "--as", "pdf").exit_code == 2
+    assert run("revoke", "x").exit_code == 2  # --reason is required

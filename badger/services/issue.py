@@ -1,0 +1,413 @@
+"""Issuing an award: one transaction renders, signs and stores every format.
+
+An award (recipient x achievement x cycle) is the record; in the same
+transaction badger stores, exactly as issued:
+
+==============  ===============================================  =====================
+format          what                                             media type
+==============  ===============================================  =====================
+``ob2-hosted``  OB 2.0 hosted Assertion (served at its ``id``)   application/ld+json
+``ob2-signed``  OB 2.0 signed Assertion, compact JWS RS256       text/plain
+``ob3-ldp``     OB 3.0 OpenBadgeCredential, eddsa-rdfc-2022      application/vc+ld+json
+``ob3-jwt``     the same credential as VC-JWT (RS256)            application/vc+jwt
+``ob2-png``     badge image baked with the OB 2.0 JWS            image/png
+``ob2-svg``     badge image baked with the OB 2.0 JWS            image/svg+xml
+``ob3-png``     badge image baked with the OB 3.0 credential     image/png
+``ob3-svg``     badge image baked with the OB 3.0 credential     image/svg+xml
+==============  ===============================================  =====================
+
+A failure anywhere (bad input, signing, a duplicate award) rolls everything
+back: nothing half-issued.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from badger.credentials import baking, ob2, ob3
+from badger.credentials.images import default_badge_png, default_badge_svg
+from badger.credentials.model import (
+    AchievementInfo,
+    AwardInfo,
+    EvidenceInfo,
+    IssuerInfo,
+    RecipientInfo,
+    to_json_bytes,
+)
+from badger.domain.achievements import Alignment
+from badger.domain.errors import Conflict, NotFound, ValidationError
+from badger.domain.recipients import IdentifierKind, parse_identifier
+from badger.proofs.signing import add_data_integrity_proof, sign_ob2_jws, sign_vc_jwt
+from badger.services import audit, identity, status
+from badger.services.context import Context
+from badger.store.db import UnitOfWork
+from badger.store.models import (
+    Achievement,
+    Award,
+    IssuedDocument,
+    Issuer,
+    Learner,
+    LearnerIdentifier,
+)
+
+FORMATS: dict[str, str] = {
+    "ob2-hosted": "application/ld+json",
+    "ob2-signed": "text/plain",
+    "ob3-ldp": "application/vc+ld+json",
+    "ob3-jwt": "application/vc+jwt",
+    "ob2-png": "image/png",
+    "ob2-svg": "image/svg+xml",
+    "ob3-png": "image/png",
+    "ob3-svg": "image/svg+xml",
+}
+FILE_EXTENSIONS = {
+    "ob2-hosted": "json",
+    "ob2-signed": "jws",
+    "ob3-ldp": "json",
+    "ob3-jwt": "jwt",
+    "ob2-png": "png",
+    "ob2-svg": "svg",
+    "ob3-png": "png",
+    "ob3-svg": "svg",
+}
+VC_JWT_ALG = "RS256"  # the 1EdTech validator accepts RS256 and ES256 only
+MAX_EVIDENCE = 20
+
+
+@dataclass(frozen=True)
+class EvidenceInput:
+    url: str | None = None
+    narrative: str | None = None
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class IssueRequest:
+    achievement: str
+    recipient: str
+    recipient_name: str | None = None
+    evidence: Sequence[EvidenceInput] = ()
+    narrative: str | None = None
+    issued_on: datetime | None = None
+    cycle_key: str = ""
+    basis: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class IssuedAward:
+    public_id: str
+    achievement_slug: str
+    recipient: str
+    issued_on: datetime
+    formats: dict[str, str]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.public_id,
+            "achievement": self.achievement_slug,
+            "recipient": self.recipient,
+            "issued_on": self.issued_on.isoformat(),
+            "urls": self.formats,
+        }
+
+
+def document_url(ctx: Context, award_public_id: str, fmt: str) -> str:
+    if fmt == "ob2-hosted":
+        return identity.assertion_url(ctx.settings, award_public_id)
+    page = identity.credential_page_url(ctx.settings, award_public_id)
+    return f"{page}/{fmt}.{FILE_EXTENSIONS[fmt]}"
+
+
+def format_urls(ctx: Context, award_public_id: str) -> dict[str, str]:
+    urls = {"page": identity.credential_page_url(ctx.settings, award_public_id)}
+    urls.update({fmt: document_url(ctx, award_public_id, fmt) for fmt in FORMATS})
+    return urls
+
+
+# ---------------------------------------------------------------- identities and infos
+
+
+def issuer_info(ctx: Context, issuer: Issuer, ident: identity.IssuerIdentity) -> IssuerInfo:
+    keys = ctx.keystore.public_keys(issuer.slug)
+    return IssuerInfo(
+        id=ident.issuer_id,
+        ob2_profile_url=ident.ob2_profile_url,
+        name=issuer.name,
+        url=issuer.url,
+        email=issuer.email,
+        description=issuer.description,
+        image_url=issuer.image_uri,
+        ob2_public_key_urls=tuple(ident.ob2_key_url(k) for k in keys if k.alg.value == "RS256"),
+        ob2_revocation_list_url=ident.ob2_revocation_list_url,
+    )
+
+
+def achievement_info(ctx: Context, row: Achievement) -> AchievementInfo:
+    settings = ctx.settings
+    return AchievementInfo(
+        id=identity.achievement_url(settings, row.public_id),
+        ob2_badgeclass_url=identity.badge_class_url(settings, row.public_id),
+        name=row.name,
+        description=row.description,
+        criteria_narrative=row.criteria_narrative,
+        criteria_url=row.criteria_url,
+        image_url=identity.achievement_image_url(settings, row.public_id, "png"),
+        achievement_type=row.achievement_type,
+        tags=tuple(row.tags or ()),
+        alignments=tuple(Alignment(**a) for a in row.alignments or ()),
+        credits_available=row.credits_available,
+        human_code=row.human_code,
+        field_of_study=row.field_of_study,
+        version=str(row.version),
+    )
+
+
+def achievement_image(row: Achievement, fmt: str) -> bytes:
+    """The achievement's picture: its uploaded PNG/SVG data URI, else the default badge."""
+    uri = row.image_uri or ""
+    prefix = f"data:image/{'svg+xml' if fmt == 'svg' else 'png'};base64,"
+    if uri.startswith(prefix):
+        return base64.b64decode(uri[len(prefix) :])
+    if fmt == "svg":
+        return default_badge_svg(row.slug, row.name)
+    return default_badge_png(row.slug, row.name)
+
+
+# ---------------------------------------------------------------- the use case
+
+
+def _find_achievement(uow: UnitOfWork, ref: str, default_issuer: str) -> Achievement:
+    stmt = select(Achievement).join(Issuer)
+    by_id = uow.session.scalar(stmt.where(Achievement.public_id == ref))
+    if by_id is not None:
+        return by_id
+    by_slug = uow.session.scalar(stmt.where(Achievement.slug == ref, Issuer.slug == default_issuer))
+    if by_slug is None:
+        raise NotFound(f"no achievement {ref!r}")
+    return by_slug
+
+
+def _learner_for(uow: UnitOfWork, raw: str, name: str | None) -> tuple[Learner, LearnerIdentifier]:
+    ident = parse_identifier(raw)
+    row = uow.session.scalar(
+        select(LearnerIdentifier).where(
+            LearnerIdentifier.kind == ident.kind.value, LearnerIdentifier.value == ident.value
+        )
+    )
+    if row is not None:
+        return row.learner, row
+    display = (name or "").strip() or (
+        ident.value.split("@", 1)[0] if ident.kind is IdentifierKind.EMAIL else ident.value
+    )
+    learner = Learner(display_name=display[:200])
+    row = LearnerIdentifier(kind=ident.kind.value, value=ident.value, is_primary=True)
+    learner.identifiers.append(row)
+    uow.session.add(learner)
+    return learner, row
+
+
+def _evidence(items: Sequence[EvidenceInput]) -> tuple[EvidenceInfo, ...]:
+    if len(items) > MAX_EVIDENCE:
+        raise ValidationError("evidence", f"at most {MAX_EVIDENCE} items")
+    out = []
+    for i, item in enumerate(items):
+        url = (item.url or "").strip() or None
+        if url and not url.startswith(("https://", "http://")):
+            raise ValidationError(f"evidence[{i}].url", "must be an http(s) URL")
+        narrative = (item.narrative or "").strip() or None
+        if not url and not narrative:
+            raise ValidationError(f"evidence[{i}]", "needs a URL or a narrative")
+        out.append(EvidenceInfo(url=url, narrative=narrative, name=item.name))
+    return tuple(out)
+
+
+def add_award(ctx: Context, uow: UnitOfWork, request: IssueRequest, *, actor: str) -> IssuedAward:
+    """Issue inside the caller's transaction (the awarding engine and bulk issue use this)."""
+    now = ctx.now()
+    issued_on = request.issued_on or now
+    if issued_on.tzinfo is None:
+        raise ValidationError("issued_on", "needs a time zone")
+    if issued_on > now + timedelta(minutes=5):
+        raise ValidationError("issued_on", "is in the future")
+    achievement = _find_achievement(uow, request.achievement, ctx.settings.issuer_slug)
+    issuer = achievement.issuer
+    learner, ident_row = _learner_for(uow, request.recipient, request.recipient_name)
+    uow.session.flush()
+    existing = uow.session.scalar(
+        select(Award.public_id).where(
+            Award.learner_id == learner.id,
+            Award.achievement_id == achievement.id,
+            Award.cycle_key == request.cycle_key,
+        )
+    )
+    if existing is not None:
+        raise Conflict(f"{request.recipient} already holds {achievement.slug} (award {existing})")
+    evidence = _evidence(request.evidence)
+    valid_until = (
+        issued_on + timedelta(days=achievement.validity_days) if achievement.validity_days else None
+    )
+    award = Award(
+        issuer=issuer,
+        achievement=achievement,
+        learner=learner,
+        recipient_identifier_id=ident_row.id,
+        cycle_key=request.cycle_key,
+        issued_on=issued_on,
+        valid_from=issued_on,
+        valid_until=valid_until,
+        credits_earned=achievement.credits_available,
+        narrative=(request.narrative or "").strip() or None,
+        evidence=[{k: v for k, v in vars(e).items() if v} for e in request.evidence],
+        basis=request.basis or {"rule": "manual", "actor": actor},
+    )
+    uow.session.add(award)
+    uow.session.flush()
+
+    ident = identity.for_issuer(ctx, issuer)
+    revocation = status.allocate(ctx, uow, issuer, ident, award, "revocation", now)
+    suspension = status.allocate(ctx, uow, issuer, ident, award, "suspension", now)
+
+    recipient = (
+        RecipientInfo(salt=secrets.token_hex(8), did=ident_row.value)
+        if ident_row.kind == IdentifierKind.DID
+        else RecipientInfo(salt=secrets.token_hex(8), email=ident_row.value)
+        if ident_row.kind == IdentifierKind.EMAIL
+        else None
+    )
+    if recipient is None:
+        raise ValidationError("recipient", "OB credentials need an email address or a DID")
+    info = AwardInfo(
+        public_id=award.public_id,
+        ob2_assertion_url=identity.assertion_url(ctx.settings, award.public_id),
+        ob3_credential_id=identity.credential_id(award.public_id),
+        issued_on=issued_on,
+        valid_from=issued_on,
+        valid_until=valid_until,
+        credits_earned=achievement.credits_available,
+        narrative=award.narrative,
+        evidence=evidence,
+        revocation=revocation,
+        suspension=suspension,
+        name=achievement.name,
+        image_url=identity.achievement_image_url(ctx.settings, achievement.public_id, "png"),
+    )
+    documents = render(ctx, ident, issuer_info(ctx, issuer, ident), achievement, info, recipient)
+    for fmt, content in documents.items():
+        uow.session.add(
+            IssuedDocument(
+                award=award,
+                format=fmt,
+                media_type=FORMATS[fmt],
+                content=content,
+                sha256=hashlib.sha256(content).hexdigest(),
+                created_at=now,
+            )
+        )
+    audit.record(
+        uow,
+        actor=actor,
+        action="award.issue",
+        subject_type="award",
+        subject_id=award.public_id,
+        now=now,
+        achievement=achievement.slug,
+        recipient=f"{ident_row.kind}:{ident_row.value}",
+        basis=award.basis,
+    )
+    return IssuedAward(
+        public_id=award.public_id,
+        achievement_slug=achievement.slug,
+        recipient=ident_row.value,
+        issued_on=issued_on,
+        formats=format_urls(ctx, award.public_id),
+    )
+
+
+def render(
+    ctx: Context,
+    ident: identity.IssuerIdentity,
+    issuer: IssuerInfo,
+    achievement_row: Achievement,
+    award: AwardInfo,
+    recipient: RecipientInfo,
+) -> dict[str, bytes]:
+    """Every format of one award, signed."""
+    achievement = achievement_info(ctx, achievement_row)
+    slug = ident.slug
+    hosted = ob2.hosted_assertion(award, achievement, issuer, recipient)
+    signed_payload = ob2.signed_assertion(
+        award, achievement, issuer, recipient, creator=ident.ob2_key_url(ident.rsa)
+    )
+    jws = sign_ob2_jws(signed_payload, ctx.keystore, slug)
+    credential = ob3.open_badge_credential(award, achievement, issuer, recipient)
+    ldp = add_data_integrity_proof(
+        credential, ctx.keystore, slug, ident.verification_method, award.issued_on
+    )
+    ldp_bytes = to_json_bytes(ldp)
+    jwt = sign_vc_jwt(credential, ctx.keystore, slug, VC_JWT_ALG, ident.jwt_kid(ident.rsa))
+    png = achievement_image(achievement_row, "png")
+    svg = achievement_image(achievement_row, "svg")
+    ldp_text = ldp_bytes.decode("utf-8")
+    return {
+        "ob2-hosted": to_json_bytes(hosted),
+        "ob2-signed": jws.encode("ascii"),
+        "ob3-ldp": ldp_bytes,
+        "ob3-jwt": jwt.encode("ascii"),
+        "ob2-png": baking.bake_png(png, jws, baking.BakeKind.OB2),
+        "ob2-svg": baking.bake_svg(svg, jws, baking.BakeKind.OB2),
+        "ob3-png": baking.bake_png(png, ldp_text, baking.BakeKind.OB3),
+        "ob3-svg": baking.bake_svg(svg, ldp_text, baking.BakeKind.OB3),
+    }
+
+
+def issue_award(ctx: Context, request: IssueRequest, *, actor: str) -> IssuedAward:
+    """Issue one award in its own transaction."""
+    with ctx.uow() as uow:
+        return add_award(ctx, uow, request, actor=actor)
+
+
+# ---------------------------------------------------------------- reading back
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    award_public_id: str
+    format: str
+    media_type: str
+    content: bytes
+    sha256: str
+    award_status: str
+    status_reason: str | None
+    is_public: bool
+
+
+def get_document(ctx: Context, award_public_id: str, fmt: str) -> StoredDocument:
+    if fmt not in FORMATS:
+        raise ValidationError("format", f"one of {', '.join(FORMATS)}")
+    with ctx.uow() as uow:
+        row = uow.session.execute(
+            select(IssuedDocument, Award)
+            .join(Award)
+            .where(Award.public_id == award_public_id, IssuedDocument.format == fmt)
+        ).first()
+        if row is None:
+            raise NotFound(f"no {fmt} document for award {award_public_id}")
+        doc, award = row
+        return StoredDocument(
+            award_public_id,
+            fmt,
+            doc.media_type,
+            doc.content,
+            doc.sha256,
+            award.status,
+            award.status_reason,
+            award.is_public,
+        )
