@@ -23,6 +23,7 @@ back: nothing half-issued.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import secrets
 from collections.abc import Sequence
@@ -78,7 +79,6 @@ FILE_EXTENSIONS = {
     "ob3-png": "png",
     "ob3-svg": "svg",
 }
-VC_JWT_ALG = "RS256"  # the 1EdTech validator accepts RS256 and ES256 only
 MAX_EVIDENCE = 20
 
 
@@ -172,13 +172,19 @@ def achievement_info(ctx: Context, row: Achievement) -> AchievementInfo:
 
 def achievement_image(row: Achievement, fmt: str) -> bytes:
     """The achievement's picture: its uploaded PNG/SVG data URI, else the default badge."""
-    uri = row.image_uri or ""
+    return _image(row.slug, row.name, row.image_uri or "", fmt)
+
+
+@functools.lru_cache(maxsize=256)
+def _image(slug: str, name: str, uri: str, fmt: str) -> bytes:
+    # Drawing and optimising a PNG costs more than signing; every award of an
+    # achievement bakes the same picture.
     prefix = f"data:image/{'svg+xml' if fmt == 'svg' else 'png'};base64,"
     if uri.startswith(prefix):
         return base64.b64decode(uri[len(prefix) :])
     if fmt == "svg":
-        return default_badge_svg(row.slug, row.name)
-    return default_badge_png(row.slug, row.name)
+        return default_badge_svg(slug, name)
+    return default_badge_png(slug, name)
 
 
 # ---------------------------------------------------------------- the use case
@@ -352,7 +358,9 @@ def render(
         credential, ctx.keystore, slug, ident.verification_method, award.issued_on
     )
     ldp_bytes = to_json_bytes(ldp)
-    jwt = sign_vc_jwt(credential, ctx.keystore, slug, VC_JWT_ALG, ident.jwt_kid(ident.rsa))
+    alg = ctx.settings.vc_jwt_alg
+    jwt_key = ident.rsa if alg == "RS256" else ident.p256
+    jwt = sign_vc_jwt(credential, ctx.keystore, slug, alg, ident.jwt_kid(jwt_key))
     png = achievement_image(achievement_row, "png")
     svg = achievement_image(achievement_row, "svg")
     ldp_text = ldp_bytes.decode("utf-8")
