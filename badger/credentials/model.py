@@ -396,12 +396,21 @@ def prune(value: Any) -> Any:
     the model values before this runs, so pruning never hides one.  Tuples
     become lists; ``False`` and ``0`` are kept.
     """
+    # One pass, no intermediate containers: this runs on every issued document.
     if isinstance(value, dict):
-        pruned = {key: prune(item) for key, item in value.items()}
-        return {key: item for key, item in pruned.items() if not _is_empty(item)}
+        out: dict[Any, Any] = {}
+        for key, item in value.items():
+            item = prune(item)
+            if not _is_empty(item):
+                out[key] = item
+        return out
     if isinstance(value, list | tuple):
-        items = [prune(item) for item in value]
-        return [item for item in items if not _is_empty(item)]
+        items = []
+        for item in value:
+            item = prune(item)
+            if not _is_empty(item):
+                items.append(item)
+        return items
     return value
 
 
