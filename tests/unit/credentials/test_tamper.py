@@ -15,6 +15,7 @@ from badger.credentials import ob2, ob3
 from badger.credentials.model import AchievementInfo, AwardInfo, IssuerInfo, RecipientInfo
 from badger.proofs.di_eddsa_rdfc_2022 import resolve_did_key, verify_proof
 from badger.proofs.errors import ProofError
+from badger.proofs.jsonld import undefined_terms
 from badger.proofs.jws import verify_compact_jws
 from badger.proofs.keystore import KeyAlgorithm, MemoryKeyStore
 from badger.proofs.signing import add_data_integrity_proof, sign_ob2_jws, sign_vc_jwt
@@ -110,7 +111,7 @@ def test_untouched_credentials_verify(signed):
 
 @FUZZ
 @given(data=st.data())
-def test_changing_any_signed_value_breaks_the_data_integrity_proof(signed, data):
+def test_changing_any_signed_value_is_caught_by_the_proof_or_the_context_check(signed, data):
     document = json.loads(json.dumps(signed["ldp"]))
     paths = [p for p in _leaves(document) if p[0] not in {"proof", "@context"}]
     path = data.draw(st.sampled_from(paths))
@@ -118,7 +119,10 @@ def test_changing_any_signed_value_breaks_the_data_integrity_proof(signed, data)
     for part in path:
         old = old[part]
     _set(document, path, _changed(old, data.draw(st.text(min_size=1, max_size=3))))
-    assert not verify_proof(document, resolve_did_key).verified
+    # Either the proof fails, or the change made a term undefined (e.g. type
+    # "Profile " with a trailing space, which pyld expands to the same RDF):
+    # that is why verifiers must run the undefined-term check as well.
+    assert not verify_proof(document, resolve_did_key).verified or undefined_terms(document)
 
 
 @FUZZ
