@@ -368,6 +368,130 @@ class AuditEntry(Base):
     __table_args__ = (Index("ix_audit_log_subject", "subject_type", "subject_id"),)
 
 
+class CompletionEvent(Base):
+    """Something that happened to a learner elsewhere (LMS, webinar, CSV).
+
+    ``idempotency_key`` is unique: the same event sent twice is recorded once.
+    """
+
+    __tablename__ = "completion_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_public_id)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learner.id"))
+    kind: Mapped[str] = mapped_column(String(120))
+    occurred_at: Mapped[datetime]
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    source: Mapped[str] = mapped_column(String(200))
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    learner: Mapped[Learner] = relationship()
+
+    __table_args__ = (Index("ix_completion_event_learner_kind", "learner_id", "kind"),)
+
+
+class Upload(Base):
+    """An uploaded file (evidence, achievement image), stored once by content hash."""
+
+    __tablename__ = "upload"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_public_id)
+    sha256: Mapped[str] = mapped_column(String(64))
+    media_type: Mapped[str] = mapped_column(String(100))
+    filename: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(Integer)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Submission(Base):
+    """Evidence for an achievement, an activity worth credits, or a catalogue proposal.
+
+    Reviewers approve, reject (with a comment) or return it for revision.
+    """
+
+    __tablename__ = "submission"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_public_id)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learner.id"))
+    achievement_id: Mapped[int | None] = mapped_column(ForeignKey("achievement.id"))
+    kind: Mapped[str] = mapped_column(String(12))
+    title: Mapped[str | None] = mapped_column(String(200))
+    url: Mapped[str | None] = mapped_column(String(1000))
+    narrative: Mapped[str | None] = mapped_column(Text)
+    upload_id: Mapped[int | None] = mapped_column(ForeignKey("upload.id"))
+    credits: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))
+    category: Mapped[str | None] = mapped_column(String(80))
+    learning_minutes: Mapped[int | None] = mapped_column(Integer)
+    activity_date: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(12), default="submitted")
+    reviewer: Mapped[str | None] = mapped_column(String(300))
+    review_comment: Mapped[str | None] = mapped_column(Text)
+    reviewed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    learner: Mapped[Learner] = relationship()
+    achievement: Mapped[Achievement | None] = relationship()
+    upload: Mapped[Upload | None] = relationship()
+
+    __table_args__ = (
+        CheckConstraint("kind IN ('evidence', 'activity', 'proposal')", name="kind"),
+        CheckConstraint(
+            "status IN ('submitted', 'approved', 'rejected', 'returned')", name="status"
+        ),
+        Index("ix_submission_status", "status"),
+        Index("ix_submission_learner_id", "learner_id"),
+    )
+
+
+class ClaimToken(Base):
+    """A one-time, expiring link that lets someone claim an award sent to an address."""
+
+    __tablename__ = "claim_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    award_id: Mapped[int] = mapped_column(ForeignKey("award.id"))
+    identifier_id: Mapped[int] = mapped_column(ForeignKey("learner_identifier.id"))
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime]
+    claimed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    award: Mapped[Award] = relationship()
+    identifier: Mapped[LearnerIdentifier] = relationship()
+
+
+class BulkJob(Base):
+    """A bulk issue run: validated rows first, then issued; resumable."""
+
+    __tablename__ = "bulk_job"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_public_id)
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    issued: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    actor: Mapped[str] = mapped_column(String(300))
+    rows: Mapped[list[Any]] = mapped_column(default=list)
+    report: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('pending', 'running', 'done', 'failed')", name="status"
+        ),
+    )
+
+
 @event.listens_for(IssuedDocument, "before_update")
 def _issued_documents_are_immutable(mapper: Any, connection: Any, target: IssuedDocument) -> None:
     raise ValueError("issued documents are immutable; issue a new award instead")
