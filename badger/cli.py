@@ -21,7 +21,7 @@ from badger import __version__
 from badger.config import ENV_DOCS, ConfigError, Settings, load_settings
 from badger.domain.errors import DomainError, ValidationError
 from badger.proofs.errors import ProofError
-from badger.services import accounts, catalog, demo, issue, keys, setup, status
+from badger.services import accounts, awarding, awards, catalog, demo, issue, keys, setup, status
 from badger.services.context import Context, build_context
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -366,6 +366,37 @@ def achievements() -> None:
     """Achievement definitions."""
 
 
+@achievements.command("import")
+@click.argument("json_file", type=click.File("r"))
+@handle_errors
+def achievements_import(json_file: Any) -> None:
+    """Define achievements from a JSON file (one object or a list; schemas/achievement.json)."""
+    try:
+        data = json.load(json_file)
+    except ValueError as exc:
+        fail(f"{json_file.name}: not JSON ({exc})")
+    items = data if isinstance(data, list) else [data]
+    ctx = _context()
+    specs = []
+    for i, item in enumerate(items):
+        try:
+            specs.append(catalog.spec_from_json(item))
+        except ValidationError as exc:
+            fail(f"item {i}: {exc.message}")
+    created = catalog.create_achievements(
+        ctx, issuer_slug=ctx.settings.issuer_slug, specs=specs, actor="cli"
+    )
+    for view in created:
+        click.echo(f"defined {view.slug} ({view.achievement_type})")
+
+
+@achievements.command("export")
+@handle_errors
+def achievements_export() -> None:
+    """Print every achievement definition as JSON (importable again)."""
+    click.echo(json.dumps(catalog.export_definitions(_context()), indent=2))
+
+
 @achievements.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @handle_errors
@@ -519,6 +550,121 @@ def keys_rotate(alg: str, issuer_slug: str | None, yes: bool) -> None:
 def keys_export_public(issuer_slug: str | None, output: Any) -> None:
     """Print the issuer's public keys as a JWK Set (no private members)."""
     output.write(json.dumps(keys.public_jwks(_context(), issuer_slug), indent=2) + "\n")
+
+
+# ---------------------------------------------------------------- awards, events, rules
+
+
+@main.group("awards")
+def awards_group() -> None:
+    """Awards that exist."""
+
+
+@awards_group.command("list")
+@click.option("--achievement", default=None, help="Slug or id.")
+@click.option("--recipient", default=None, help="Email or DID.")
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def awards_list(achievement: str | None, recipient: str | None, as_json: bool) -> None:
+    """List awards, newest first."""
+    lines = awards.list_awards(_context(), achievement=achievement, recipient=recipient)
+    if as_json:
+        click.echo(json.dumps([line.as_json() for line in lines], indent=2))
+        return
+    for line in lines:
+        click.echo(
+            f"{line.public_id}  {line.issued_on:%Y-%m-%d}  {line.status:9} "
+            f"{line.achievement:30} {line.recipient}  ({line.basis})"
+        )
+
+
+@main.group("events")
+def events_group() -> None:
+    """Completion events (what learners did elsewhere)."""
+
+
+@events_group.command("import")
+@click.argument("csv_file", type=click.File("r", encoding="utf-8-sig"))
+@click.option("--source", default="csv", show_default=True, help="Where the events come from.")
+@handle_errors
+def events_import(csv_file: Any, source: str) -> None:
+    """Record events from CSV: recipient, kind, idempotency_key[, occurred_at, recipient_name, data.*].
+
+    Columns named data.<field> become event data (numbers parsed).  Rows whose
+    idempotency_key was seen before are skipped; awards follow automatically.
+    """
+    import csv
+
+    reader = csv.DictReader(csv_file)
+    missing = {"recipient", "kind", "idempotency_key"} - set(reader.fieldnames or [])
+    if missing:
+        fail(f"{getattr(csv_file, 'name', 'CSV')}: missing column(s) {', '.join(sorted(missing))}")
+    ctx = _context()
+    recorded = skipped = awarded = 0
+    problems = []
+    for number, row in enumerate(reader, start=2):
+        payload: dict[str, Any] = {"recipient": row["recipient"], "kind": row["kind"]}
+        for key in ("occurred_at", "recipient_name"):
+            if row.get(key):
+                payload[key] = row[key]
+        data = {k[5:]: _cell(v) for k, v in row.items() if k and k.startswith("data.") and v != ""}
+        if data:
+            payload["data"] = data
+        try:
+            result = awarding.record_event(
+                ctx, payload, idempotency_key=row["idempotency_key"], source=source, actor="cli"
+            )
+        except ValidationError as exc:
+            problems.append(f"row {number}: {exc.message}")
+            continue
+        recorded += result.recorded
+        skipped += not result.recorded
+        awarded += len(result.awarded)
+        for award in result.awarded:
+            click.echo(f"row {number}: awarded {award.achievement_slug} to {award.recipient}")
+    click.echo(
+        f"{recorded} recorded, {skipped} already known, {awarded} awards, {len(problems)} bad rows"
+    )
+    for problem in problems:
+        click.echo(problem, err=True)
+    if problems:
+        sys.exit(EXIT_FAILED)
+
+
+def _cell(value: str) -> Any:
+    for parse in (int, float):
+        try:
+            return parse(value)
+        except ValueError:
+            continue
+    return value
+
+
+@main.group("rules")
+def rules_group() -> None:
+    """Requirement rules."""
+
+
+@rules_group.command("simulate")
+@click.argument("achievement")
+@click.option("--file", "rules_file", type=click.File("r"), required=True, help="New rules (JSON).")
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def rules_simulate(achievement: str, rules_file: Any, as_json: bool) -> None:
+    """Dry-run new rules for ACHIEVEMENT: who would gain or lose it (nothing is written)."""
+    try:
+        new_rules = json.load(rules_file)
+    except ValueError as exc:
+        fail(f"{rules_file.name}: not JSON ({exc})")
+    lines = awarding.simulate_rules(_context(), achievement, new_rules)
+    if as_json:
+        click.echo(json.dumps([line.__dict__ for line in lines], indent=2))
+        return
+    if not lines:
+        click.echo("no change: the same people would hold it")
+    for line in lines:
+        change = "would GAIN" if line.would_hold else "would LOSE"
+        click.echo(f"{line.recipient}: {change} it ({line.reason})")
 
 
 # ---------------------------------------------------------------- config

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from badger.domain.errors import ValidationError
+from badger.domain.requirements import parse_rule
 
 # OB 3.0 §B.2.3 AchievementType (extensible: ``ext:`` + [A-Za-z0-9.-_]).
 ACHIEVEMENT_TYPES: frozenset[str] = frozenset(
@@ -116,6 +117,9 @@ class AchievementSpec:
     validity_days: int | None = None
     human_code: str | None = None
     field_of_study: str | None = None
+    # Requirement rules in their JSON form (badger.domain.requirements); None =
+    # awarded only by hand or by bulk issue.
+    rules: dict[str, object] | None = None
     extra: dict[str, object] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -131,3 +135,7 @@ class AchievementSpec:
             raise ValidationError("validity_days", "must be between 1 and 36500")
         if self.credit_category is not None and self.credits_available is None:
             raise ValidationError("credits_available", "required when a credit category is set")
+        if self.rules is not None:
+            rule = parse_rule(self.rules)
+            if self.slug in rule.dependencies().achievements:
+                raise ValidationError("rules", f"{self.slug} cannot require itself")

@@ -129,6 +129,7 @@ def add_achievement(
         validity_days=spec.validity_days,
         human_code=spec.human_code,
         field_of_study=spec.field_of_study,
+        rules=spec.rules,
     )
     uow.session.add(row)
     uow.session.flush()
@@ -160,3 +161,49 @@ def spec_from_json(data: Any) -> AchievementSpec:
     fields["tags"] = tuple(fields.get("tags", ()))
     fields["alignments"] = tuple(Alignment(**a) for a in fields.get("alignments", ()))
     return AchievementSpec(**fields)
+
+
+def create_achievements(
+    ctx: Context, *, issuer_slug: str, specs: list[AchievementSpec], actor: str
+) -> list[AchievementView]:
+    """Define several achievements in one transaction: all or none."""
+    with ctx.uow() as uow:
+        return [
+            add_achievement(uow, issuer_slug=issuer_slug, spec=spec, actor=actor, now=ctx.now())
+            for spec in specs
+        ]
+
+
+def export_definitions(ctx: Context, issuer_slug: str | None = None) -> list[dict[str, Any]]:
+    """Every achievement as ``schemas/achievement.json`` input (round-trips through import)."""
+    slug = issuer_slug or ctx.settings.issuer_slug
+    with ctx.uow() as uow:
+        rows = uow.session.scalars(
+            select(Achievement).join(Issuer).where(Issuer.slug == slug).order_by(Achievement.id)
+        )
+        out = []
+        for row in rows:
+            item: dict[str, Any] = {
+                "slug": row.slug,
+                "name": row.name,
+                "description": row.description,
+                "criteria_narrative": row.criteria_narrative,
+                "criteria_url": row.criteria_url,
+                "achievement_type": row.achievement_type,
+                "tags": list(row.tags or []),
+                "alignments": [
+                    {k: v for k, v in a.items() if v is not None} for a in row.alignments or []
+                ],
+                "credits_available": float(row.credits_available)
+                if row.credits_available is not None
+                else None,
+                "credit_category": row.credit_category,
+                "provider": row.provider,
+                "series": row.series,
+                "validity_days": row.validity_days,
+                "human_code": row.human_code,
+                "field_of_study": row.field_of_study,
+                "rules": row.rules,
+            }
+            out.append({k: v for k, v in item.items() if v not in (None, [], "")})
+        return out

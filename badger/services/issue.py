@@ -32,6 +32,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from badger.credentials import baking, ob2, ob3
 from badger.credentials.images import default_badge_png, default_badge_svg
@@ -201,13 +202,17 @@ def _find_achievement(uow: UnitOfWork, ref: str, default_issuer: str) -> Achieve
     return by_slug
 
 
-def _learner_for(uow: UnitOfWork, raw: str, name: str | None) -> tuple[Learner, LearnerIdentifier]:
+def learner_for(uow: UnitOfWork, raw: str, name: str | None) -> tuple[Learner, LearnerIdentifier]:
+    """The learner an identifier names, created (unverified) on first sight.
+
+    Two concurrent first sightings both try to insert; the loser's SAVEPOINT
+    rolls back on the unique constraint and it reads the winner's row.
+    """
     ident = parse_identifier(raw)
-    row = uow.session.scalar(
-        select(LearnerIdentifier).where(
-            LearnerIdentifier.kind == ident.kind.value, LearnerIdentifier.value == ident.value
-        )
+    lookup = select(LearnerIdentifier).where(
+        LearnerIdentifier.kind == ident.kind.value, LearnerIdentifier.value == ident.value
     )
+    row = uow.session.scalar(lookup)
     if row is not None:
         return row.learner, row
     display = (name or "").strip() or (
@@ -216,7 +221,17 @@ def _learner_for(uow: UnitOfWork, raw: str, name: str | None) -> tuple[Learner, 
     learner = Learner(display_name=display[:200])
     row = LearnerIdentifier(kind=ident.kind.value, value=ident.value, is_primary=True)
     learner.identifiers.append(row)
-    uow.session.add(learner)
+    savepoint = uow.session.begin_nested()
+    try:
+        uow.session.add(learner)
+        uow.session.flush()
+    except IntegrityError:
+        savepoint.rollback()
+        existing = uow.session.scalar(lookup)
+        if existing is None:  # pragma: no cover - the constraint said it exists
+            raise
+        return existing.learner, existing
+    savepoint.commit()
     return learner, row
 
 
@@ -245,7 +260,7 @@ def add_award(ctx: Context, uow: UnitOfWork, request: IssueRequest, *, actor: st
         raise ValidationError("issued_on", "is in the future")
     achievement = _find_achievement(uow, request.achievement, ctx.settings.issuer_slug)
     issuer = achievement.issuer
-    learner, ident_row = _learner_for(uow, request.recipient, request.recipient_name)
+    learner, ident_row = learner_for(uow, request.recipient, request.recipient_name)
     uow.session.flush()
     existing = uow.session.scalar(
         select(Award.public_id).where(

@@ -13,16 +13,33 @@ from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError as SchemaError
+from jsonschema.exceptions import best_match
+from referencing import Registry, Resource
+from referencing.exceptions import NoSuchResource
 
 from badger.domain.errors import ValidationError
 
 
+def _refuse(uri: str) -> Resource[Any]:
+    # Schemas reference each other by $id; nothing is ever fetched from the web.
+    raise NoSuchResource(ref=uri)
+
+
+@functools.cache
+def _registry() -> Registry[Any]:
+    registry: Registry[Any] = Registry(retrieve=_refuse)
+    for entry in resources.files("badger.schemas").iterdir():
+        if entry.name.endswith(".json"):
+            schema = json.loads(entry.read_text("utf-8"))
+            Draft202012Validator.check_schema(schema)
+            registry = registry.with_resource(schema["$id"], Resource.from_contents(schema))
+    return registry
+
+
 @functools.cache
 def _validator(name: str) -> Draft202012Validator:
-    text = (resources.files("badger.schemas") / f"{name}.json").read_text("utf-8")
-    schema = json.loads(text)
-    Draft202012Validator.check_schema(schema)
-    return Draft202012Validator(schema, format_checker=FormatChecker())
+    schema = json.loads((resources.files("badger.schemas") / f"{name}.json").read_text("utf-8"))
+    return Draft202012Validator(schema, registry=_registry(), format_checker=FormatChecker())
 
 
 def _path(error: SchemaError) -> str:
@@ -45,8 +62,30 @@ def schema_errors(name: str, data: Any) -> dict[str, list[str]]:
     """Every problem, grouped by field."""
     found: dict[str, list[str]] = {}
     for error in sorted(_validator(name).iter_errors(data), key=lambda e: list(e.absolute_path)):
+        # "is not valid under any of the given schemas" helps nobody: name the
+        # alternative that came closest and what is wrong with it.
+        while error.validator in ("oneOf", "anyOf") and error.context:
+            error = _closest(error)
         found.setdefault(_path(error), []).append(error.message)
     return found
+
+
+def _closest(error: SchemaError) -> SchemaError:
+    """Among a oneOf's failed branches, the one that matched the instance's keys best."""
+    instance = error.instance
+    if isinstance(instance, dict):
+        by_branch: dict[int, list[SchemaError]] = {}
+        for sub in error.context or ():
+            by_branch.setdefault(sub.relative_schema_path[0], []).append(sub)
+        branches = error.schema.get(error.validator, [])
+
+        def fit(index: int) -> tuple[int, int]:
+            required = branches[index].get("required", []) if index < len(branches) else []
+            return (sum(k in instance for k in required), -len(by_branch[index]))
+
+        best = max(by_branch, key=fit)
+        return best_match(by_branch[best]) or error
+    return best_match(error.context or ()) or error
 
 
 def validate(name: str, data: Any) -> None:

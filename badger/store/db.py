@@ -44,11 +44,20 @@ def _sqlite_on_connect(dbapi_connection: Any, connection_record: Any) -> None:
     cursor = dbapi_connection.cursor()
     # SQLite ignores foreign keys unless asked, per connection.
     cursor.execute("PRAGMA foreign_keys=ON")
+    # WAL lets readers (pages, health checks) run while a writer commits.
+    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
 
 
 def _sqlite_on_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # Units of work take the write lock up front (IMMEDIATE): two deferred
+    # transactions that both read and then write fail with "database is
+    # locked" at once instead of waiting their turn, because SQLite cannot
+    # upgrade a shared lock safely.  Plain reads (health checks) stay deferred.
+    if connection.get_execution_options().get("badger_unit_of_work"):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        connection.exec_driver_sql("BEGIN")
 
 
 def check_database(engine: Engine) -> str | None:
@@ -112,4 +121,6 @@ class UnitOfWork:
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False)
+    return sessionmaker(
+        bind=engine.execution_options(badger_unit_of_work=True), expire_on_commit=False
+    )

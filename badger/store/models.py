@@ -486,9 +486,7 @@ class BulkJob(Base):
     finished_at: Mapped[datetime | None]
 
     __table_args__ = (
-        CheckConstraint(
-            "status IN ('pending', 'running', 'done', 'failed')", name="status"
-        ),
+        CheckConstraint("status IN ('pending', 'running', 'done', 'failed')", name="status"),
     )
 
 

@@ -12,7 +12,7 @@ from flask import Blueprint, abort, g, jsonify, request
 from flask_login import current_user
 
 from badger.domain.accounts import Role
-from badger.services import catalog
+from badger.services import awarding, catalog
 from badger.services.accounts import actor_of
 from badger.web.context import get_context
 from badger.web.security import csrf
@@ -90,3 +90,28 @@ def create_achievement() -> Any:
         actor=actor_of(current_user.view),
     )
     return jsonify(created.as_json()), 201
+
+
+@bp.post("/events")
+def record_event() -> Any:
+    """Record a completion event (``schemas/event.json``); needs ``Idempotency-Key``.
+
+    201 when recorded (with any awards it completed), 200 when the key was
+    already used (nothing recorded twice).  Reviewers and admins only: the
+    body names any learner.
+    """
+    _require_user(Role.REVIEWER)
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if not key:
+        abort(400, description="send an Idempotency-Key header (any unique string per event)")
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        abort(415, description="send a JSON object with Content-Type: application/json")
+    result = awarding.record_event(
+        get_context(),
+        data,
+        idempotency_key=key,
+        source=f"api:{current_user.view.public_id}",
+        actor=actor_of(current_user.view),
+    )
+    return jsonify(result.as_json()), 201 if result.recorded else 200

@@ -244,3 +244,85 @@ def test_issue_and_export_errors_are_clean(run):
     assert missing.exit_code == 1
     assert run("export", "x", "--as", "pdf").exit_code == 2
     assert run("revoke", "x").exit_code == 2  # --reason is required
+
+
+DEFINITIONS = [
+    {
+        "slug": "quiz-badge",
+        "name": "Quiz Badge",
+        "description": "Passed the quiz.",
+        "criteria_narrative": "Score 80 or more.",
+        "credits_available": 0.5,
+        "credit_category": "ethics",
+        "alignments": [{"target_name": "Code", "target_url": "https://isms.example.org/code"}],
+        "rules": {"event": "quiz.passed", "where": [{"field": "score", "op": "gte", "value": 80}]},
+    },
+    {
+        "slug": "quiz-stack",
+        "name": "Quiz Stack",
+        "description": "Stacked.",
+        "criteria_narrative": "Hold the quiz badge.",
+        "rules": {"all_of": [{"earned": "quiz-badge"}]},
+    },
+]
+
+
+def test_achievements_import_export_events_and_awards(run, tmp_path):
+    run("init", *ADMIN)
+    defs = tmp_path / "defs.json"
+    defs.write_text(json.dumps(DEFINITIONS))
+    imported = run("achievements", "import", str(defs))
+    assert imported.exit_code == 0, imported.output
+    assert "defined quiz-badge (MicroCredential)" in imported.output
+    exported = json.loads(run("achievements", "export").output)
+    assert exported == [{**d, "achievement_type": "MicroCredential"} for d in DEFINITIONS]
+    again = run("achievements", "import", str(defs))
+    assert again.exit_code == 1
+    assert "already exists" in again.output
+
+    events = tmp_path / "events.csv"
+    events.write_text(
+        "recipient,kind,idempotency_key,data.score\n"
+        "ada@example.org,quiz.passed,r1,70\n"
+        "ada@example.org,quiz.passed,r2,85\n"
+        "ada@example.org,quiz.passed,r2,85\n"
+    )
+    result = run("events", "import", str(events))
+    assert result.exit_code == 0, result.output
+    assert "row 3: awarded quiz-badge to ada@example.org" in result.output
+    assert "row 3: awarded quiz-stack to ada@example.org" in result.output
+    assert "2 recorded, 1 already known, 2 awards, 0 bad rows" in result.output
+    listed = json.loads(run("awards", "list", "--recipient", "ADA@example.org", "--json").output)
+    assert sorted(a["achievement"] for a in listed) == ["quiz-badge", "quiz-stack"]
+    assert {a["basis"] for a in listed} == {"automatic"}
+    assert run("awards", "list", "--achievement", "quiz-stack").output.count("\n") == 1
+
+    stricter = tmp_path / "stricter.json"
+    stricter.write_text(
+        json.dumps(
+            {"event": "quiz.passed", "where": [{"field": "score", "op": "gte", "value": 90}]}
+        )
+    )
+    simulated = run("rules", "simulate", "quiz-badge", "--file", str(stricter))
+    assert "ada@example.org: would LOSE it" in simulated.output
+
+
+def test_bad_import_files_are_reported_with_the_field(run, tmp_path):
+    run("init", *ADMIN)
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps([{**DEFINITIONS[0], "rules": {"all_of": []}}]))
+    result = run("achievements", "import", str(bad))
+    assert result.exit_code == 2
+    assert result.output.startswith("error: item 0: rules.all_of:")
+    bad.write_text("{not json")
+    assert "not JSON" in run("achievements", "import", str(bad)).output
+    csv_file = tmp_path / "e.csv"
+    csv_file.write_text("recipient,kind\nada@example.org,x\n")
+    missing = run("events", "import", str(csv_file))
+    assert missing.exit_code == 2
+    assert "missing column(s) idempotency_key" in missing.output
+    csv_file.write_text("recipient,kind,idempotency_key\nnot-an-email,x,k1\nada@example.org,x,k2\n")
+    partial = run("events", "import", str(csv_file))
+    assert partial.exit_code == 1
+    assert "row 2: email:" in partial.output
+    assert "1 recorded" in partial.output

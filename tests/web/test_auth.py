@@ -241,3 +241,36 @@ def test_learner_token_cannot_define_achievements(client, create_account, initia
         "/api/v1/achievements", json=ETHICS, headers={"Authorization": f"Bearer {token}"}
     )
     assert response.status_code == 403
+
+
+def test_events_api_records_once_and_awards(client, initialized):
+    rules = {"event": "course.completed", "where": [{"field": "score", "op": "gte", "value": 80}]}
+    auth = {"Authorization": f"Bearer {_admin_token(initialized)}"}
+    body = {**ETHICS, "rules": rules}
+    assert client.post("/api/v1/achievements", json=body, headers=auth).status_code == 201
+    event = {"recipient": "ada@example.org", "kind": "course.completed", "data": {"score": 92}}
+    first = client.post("/api/v1/events", json=event, headers={**auth, "Idempotency-Key": "lms-1"})
+    assert first.status_code == 201
+    assert [a["achievement"] for a in first.json["awards"]] == ["ethics"]
+    again = client.post("/api/v1/events", json=event, headers={**auth, "Idempotency-Key": "lms-1"})
+    assert again.status_code == 200
+    assert again.json == {"event": first.json["event"], "recorded": False, "awards": []}
+
+
+def test_events_api_needs_a_key_a_token_and_valid_json(client, initialized, create_account):
+    auth = {"Authorization": f"Bearer {_admin_token(initialized)}"}
+    event = {"recipient": "ada@example.org", "kind": "course.completed"}
+    assert client.post("/api/v1/events", json=event, headers=auth).status_code == 400
+    bad = client.post(
+        "/api/v1/events", json={"kind": "x"}, headers={**auth, "Idempotency-Key": "k"}
+    )
+    assert bad.status_code == 400
+    assert "recipient" in bad.json["errors"]
+    learner = create_account("l@example.org")
+    token = accounts.create_api_token(initialized, account_public_id=learner.public_id, name="t")
+    denied = client.post(
+        "/api/v1/events",
+        json=event,
+        headers={"Authorization": f"Bearer {token}", "Idempotency-Key": "k"},
+    )
+    assert denied.status_code == 403

@@ -1,0 +1,378 @@
+"""The awarding engine: record what happened, award what is now earned, exactly once.
+
+Event-driven: a completion event, an approved submission or a new award
+re-evaluates only the achievements whose rules depend on it (a
+:class:`RuleIndex` maps event kinds, achievement slugs and evidence to the
+rules that read them), and awards cascade: a new badge can complete a stack.
+
+Exactly once: the database allows one award per (learner, achievement,
+cycle).  Each automatic award runs in a SAVEPOINT; when a concurrent worker
+got there first the unique constraint refuses ours, the savepoint rolls back
+and the award counts as already held — nothing half-issued, nothing twice.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from badger.domain.errors import Conflict, NotFound, ValidationError
+from badger.domain.recipients import parse_identifier
+from badger.domain.requirements import (
+    ApprovedActivity,
+    ApprovedEvidence,
+    CompletionEvent,
+    Dependencies,
+    Facts,
+    HeldAward,
+    Outcome,
+    Rule,
+    parse_rule,
+)
+from badger.services import audit
+from badger.services.context import Context
+from badger.services.issue import IssuedAward, IssueRequest, add_award, learner_for
+from badger.services.validation import validate
+from badger.store.db import UnitOfWork
+from badger.store.models import Achievement, Award, Issuer, Learner, Submission
+from badger.store.models import CompletionEvent as EventRow
+
+MAX_CASCADE = 25
+MAX_EVENT_BYTES = 64 * 1024
+
+
+# ---------------------------------------------------------------- the rule index
+
+
+@dataclass
+class RuleIndex:
+    """Which achievements' rules read which inputs; rebuilt when definitions change."""
+
+    version: tuple[Any, ...] = ()
+    rules: dict[int, tuple[str, Rule]] = field(default_factory=dict)
+    by_event: dict[str, set[int]] = field(default_factory=dict)
+    by_achievement: dict[str, set[int]] = field(default_factory=dict)
+    by_evidence: dict[str, set[int]] = field(default_factory=dict)
+    by_activity: set[int] = field(default_factory=set)
+
+    def add(self, achievement_id: int, slug: str, rule: Rule) -> None:
+        self.rules[achievement_id] = (slug, rule)
+        deps = rule.dependencies()
+        for kind in deps.event_kinds:
+            self.by_event.setdefault(kind, set()).add(achievement_id)
+        for dep in deps.achievements:
+            self.by_achievement.setdefault(dep, set()).add(achievement_id)
+        for dep in deps.evidence_for:
+            self.by_evidence.setdefault(dep, set()).add(achievement_id)
+        if deps.activities:
+            self.by_activity.add(achievement_id)
+
+    def affected(self, triggers: Dependencies) -> set[int]:
+        found: set[int] = set()
+        for kind in triggers.event_kinds:
+            found |= self.by_event.get(kind, set())
+        for slug in triggers.achievements:
+            found |= self.by_achievement.get(slug, set())
+        for slug in triggers.evidence_for:
+            found |= self.by_evidence.get(slug, set())
+        if triggers.activities:
+            found |= self.by_activity
+        return found
+
+
+_index_lock = threading.Lock()
+
+
+def rule_index(ctx: Context, uow: UnitOfWork) -> RuleIndex:
+    """The cached index, rebuilt when any achievement changed (count + newest update)."""
+    version = tuple(
+        uow.session.execute(
+            select(func.count(Achievement.id), func.max(Achievement.updated_at))
+        ).one()
+    )
+    cached = ctx.extras.get("rule_index")
+    if isinstance(cached, RuleIndex) and cached.version == version:
+        return cached
+    with _index_lock:
+        index = RuleIndex(version=version)
+        rows = uow.session.execute(
+            select(Achievement.id, Achievement.slug, Achievement.rules).where(
+                Achievement.rules.is_not(None)
+            )
+        )
+        for achievement_id, slug, rules in rows:
+            if rules:
+                index.add(achievement_id, slug, parse_rule(rules))
+        ctx.extras["rule_index"] = index
+    return index
+
+
+# ---------------------------------------------------------------- facts
+
+
+def learner_facts(uow: UnitOfWork, learner_id: int) -> Facts:
+    session = uow.session
+    awards = tuple(
+        HeldAward(slug, issued_on, public_id)
+        for slug, issued_on, public_id in session.execute(
+            select(Achievement.slug, Award.issued_on, Award.public_id)
+            .join(Award, Award.achievement_id == Achievement.id)
+            .where(Award.learner_id == learner_id, Award.status != "revoked")
+        )
+    )
+    evidence = []
+    activities = []
+    for sub, slug in session.execute(
+        select(Submission, Achievement.slug)
+        .outerjoin(Achievement, Submission.achievement_id == Achievement.id)
+        .where(Submission.learner_id == learner_id, Submission.status == "approved")
+    ):
+        reviewed = sub.reviewed_at or sub.updated_at
+        if sub.kind == "evidence" and slug:
+            evidence.append(ApprovedEvidence(slug, reviewed, sub.public_id))
+        elif sub.kind == "activity" and sub.credits is not None:
+            activities.append(ApprovedActivity(sub.public_id, reviewed, sub.credits, sub.category))
+    events = tuple(
+        CompletionEvent(kind, occurred_at, public_id, data or {})
+        for kind, occurred_at, public_id, data in session.execute(
+            select(EventRow.kind, EventRow.occurred_at, EventRow.public_id, EventRow.data).where(
+                EventRow.learner_id == learner_id
+            )
+        )
+    )
+    return Facts(awards, tuple(evidence), events, tuple(activities))
+
+
+# ---------------------------------------------------------------- evaluation
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    awarded: tuple[IssuedAward, ...]
+    outcomes: dict[str, Outcome]
+
+
+def evaluate(
+    ctx: Context, uow: UnitOfWork, learner: Learner, triggers: Dependencies, *, actor: str
+) -> Evaluation:
+    """Award every achievement the triggers made earnable, cascading; in the caller's transaction."""
+    index = rule_index(ctx, uow)
+    awarded: list[IssuedAward] = []
+    outcomes: dict[str, Outcome] = {}
+    pending = index.affected(triggers)
+    recipient = _recipient_of(learner)
+    for _ in range(MAX_CASCADE):
+        if not pending:
+            break
+        held = {
+            achievement_id
+            for (achievement_id,) in uow.session.execute(
+                select(Award.achievement_id).where(
+                    Award.learner_id == learner.id, Award.cycle_key == ""
+                )
+            )
+        }
+        facts = learner_facts(uow, learner.id)
+        # Read the clock each round: awards made in the previous round carry
+        # that round's time and must not look like future facts.
+        now = ctx.now()
+        new_slugs: set[str] = set()
+        for achievement_id in sorted(pending - held):
+            slug, rule = index.rules[achievement_id]
+            outcome = rule.evaluate(facts, now)
+            outcomes[slug] = outcome
+            if not outcome.met:
+                continue
+            issued = _award_once(ctx, uow, achievement_id, recipient, outcome, actor=actor)
+            if issued is not None:
+                awarded.append(issued)
+                new_slugs.add(slug)
+        pending = index.affected(Dependencies(achievements=frozenset(new_slugs)))
+    return Evaluation(tuple(awarded), outcomes)
+
+
+def _recipient_of(learner: Learner) -> str:
+    ident = next((i for i in learner.identifiers if i.is_primary), None) or learner.identifiers[0]
+    return ident.value
+
+
+def _award_once(
+    ctx: Context,
+    uow: UnitOfWork,
+    achievement_id: int,
+    recipient: str,
+    outcome: Outcome,
+    *,
+    actor: str,
+) -> IssuedAward | None:
+    achievement_public_id = uow.session.scalar(
+        select(Achievement.public_id).where(Achievement.id == achievement_id)
+    )
+    basis = {"rule": "automatic", "outcome": outcome.as_json(), "inputs": list(outcome.inputs)}
+    request = IssueRequest(
+        achievement=str(achievement_public_id),
+        recipient=recipient,
+        basis=basis,
+        narrative="Awarded automatically: " + outcome.reason,
+    )
+    savepoint = uow.session.begin_nested()
+    try:
+        issued = add_award(ctx, uow, request, actor=actor)
+        uow.session.flush()
+    except (IntegrityError, Conflict):
+        # Someone else (a concurrent event) awarded it first: exactly once holds.
+        savepoint.rollback()
+        return None
+    savepoint.commit()
+    return issued
+
+
+# ---------------------------------------------------------------- events in
+
+
+@dataclass(frozen=True)
+class EventResult:
+    event_id: str
+    recorded: bool
+    awarded: tuple[IssuedAward, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "event": self.event_id,
+            "recorded": self.recorded,
+            "awards": [a.as_json() for a in self.awarded],
+        }
+
+
+def _parse_time(value: Any, now: datetime) -> datetime:
+    if value is None:
+        return now
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        raise ValidationError("occurred_at", f"{value!r} is not an ISO 8601 date-time") from None
+    if moment.tzinfo is None:
+        raise ValidationError("occurred_at", "needs a time zone")
+    if moment > now + timedelta(minutes=5):
+        raise ValidationError("occurred_at", "is in the future")
+    return moment
+
+
+def record_event(
+    ctx: Context, payload: Mapping[str, Any], *, idempotency_key: str, source: str, actor: str
+) -> EventResult:
+    """Record a completion event (once per idempotency key) and award what it completes."""
+    if not idempotency_key or len(idempotency_key) > 200:
+        raise ValidationError("idempotency_key", "required (1-200 characters)")
+    validate("event", payload)
+    if len(json.dumps(payload.get("data", {}))) > MAX_EVENT_BYTES:
+        raise ValidationError("data", f"at most {MAX_EVENT_BYTES} bytes")
+    now = ctx.now()
+    occurred_at = _parse_time(payload.get("occurred_at"), now)
+    scoped_key = f"{source}:{idempotency_key}"
+    with ctx.uow() as uow:
+        existing = uow.session.scalar(
+            select(EventRow).where(EventRow.idempotency_key == scoped_key)
+        )
+        if existing is not None:
+            return EventResult(existing.public_id, False, ())
+        learner, _ = learner_for(uow, payload["recipient"], payload.get("recipient_name"))
+        row = EventRow(
+            learner=learner,
+            kind=payload["kind"],
+            occurred_at=occurred_at,
+            data=dict(payload.get("data") or {}),
+            source=source,
+            idempotency_key=scoped_key,
+            received_at=now,
+        )
+        savepoint = uow.session.begin_nested()
+        try:
+            uow.session.add(row)
+            uow.session.flush()
+        except IntegrityError:
+            savepoint.rollback()
+            raise Conflict("this idempotency key was used concurrently; retry") from None
+        savepoint.commit()
+        audit.record(
+            uow,
+            actor=actor,
+            action="event.record",
+            subject_type="event",
+            subject_id=row.public_id,
+            now=now,
+            kind=row.kind,
+            source=source,
+        )
+        result = evaluate(
+            ctx, uow, learner, Dependencies(event_kinds=frozenset({row.kind})), actor=actor
+        )
+        return EventResult(row.public_id, True, result.awarded)
+
+
+def reevaluate(ctx: Context, recipient: str, *, actor: str) -> Evaluation:
+    """Re-check every rule for one learner (after a rule change or by hand)."""
+    ident = parse_identifier(recipient)
+    with ctx.uow() as uow:
+        learner, _ = learner_for(uow, ident.value, None)
+        uow.session.flush()
+        index = rule_index(ctx, uow)
+        everything = Dependencies(
+            achievements=frozenset(index.by_achievement),
+            evidence_for=frozenset(index.by_evidence),
+            event_kinds=frozenset(index.by_event),
+            activities=True,
+        )
+        return evaluate(ctx, uow, learner, everything, actor=actor)
+
+
+# ---------------------------------------------------------------- dry run
+
+
+@dataclass(frozen=True)
+class SimulationLine:
+    recipient: str
+    holds: bool
+    would_hold: bool
+    reason: str
+
+
+def simulate_rules(
+    ctx: Context, achievement: str, new_rules: Mapping[str, Any]
+) -> list[SimulationLine]:
+    """Who would gain or lose ``achievement`` under ``new_rules`` (nothing is written)."""
+    rule = parse_rule(new_rules)
+    now = ctx.now()
+    with ctx.uow() as uow:
+        row = uow.session.scalar(
+            select(Achievement)
+            .join(Issuer)
+            .where((Achievement.slug == achievement) | (Achievement.public_id == achievement))
+        )
+        if row is None:
+            raise NotFound(f"no achievement {achievement!r}")
+        current = parse_rule(row.rules) if row.rules else None
+        lines = []
+        for learner in uow.session.scalars(select(Learner).order_by(Learner.id)):
+            facts = learner_facts(uow, learner.id)
+            holds = any(a.achievement == row.slug for a in facts.awards)
+            others = Facts(
+                tuple(a for a in facts.awards if a.achievement != row.slug),
+                facts.evidence,
+                facts.events,
+                facts.activities,
+            )
+            outcome = rule.evaluate(others, now)
+            before = holds or (current.evaluate(others, now).met if current else False)
+            if before != outcome.met or holds != outcome.met:
+                lines.append(
+                    SimulationLine(_recipient_of(learner), holds, outcome.met, outcome.reason)
+                )
+        return lines

@@ -1,0 +1,223 @@
+"""Events in, awards out: rules, cascades, idempotency and exactly-once under concurrency."""
+
+import threading
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from badger.config import load_settings
+from badger.domain.achievements import AchievementSpec
+from badger.domain.errors import ValidationError
+from badger.proofs.keystore import MemoryKeyStore
+from badger.services import awarding, catalog, setup
+from badger.services.context import build_context
+from badger.services.mail import MemoryMailer
+from badger.store.models import Award, CompletionEvent
+
+QUIZ_RULE = {
+    "event": "course.completed",
+    "where": [
+        {"field": "course", "op": "eq", "value": "ethics-101"},
+        {"field": "score", "op": "gte", "value": 80},
+    ],
+}
+
+
+def define(ctx, slug, rules=None, credits="1"):
+    catalog.create_achievement(
+        ctx,
+        issuer_slug="default",
+        spec=AchievementSpec(
+            slug=slug,
+            name=slug.replace("-", " ").title(),
+            description=f"{slug} unit",
+            criteria_narrative="See the rules.",
+            credits_available=Decimal(credits),
+            credit_category="general",
+            rules=rules,
+        ),
+    )
+
+
+def send(ctx, key, kind="course.completed", recipient="ada@example.org", **data):
+    payload = {"recipient": recipient, "kind": kind, "data": data}
+    return awarding.record_event(ctx, payload, idempotency_key=key, source="lms", actor="test")
+
+
+def awards(ctx):
+    with ctx.uow() as uow:
+        return uow.session.scalar(select(func.count(Award.id)))
+
+
+def test_a_passing_event_awards_the_badge_with_its_basis(initialized):
+    define(initialized, "ethics", QUIZ_RULE)
+    low = send(initialized, "k1", course="ethics-101", score=70)
+    assert low.recorded
+    assert low.awarded == ()
+    result = send(initialized, "k2", course="ethics-101", score=91)
+    (award,) = result.awarded
+    assert award.achievement_slug == "ethics"
+    with initialized.uow() as uow:
+        row = uow.session.scalar(select(Award))
+        assert row.basis["rule"] == "automatic"
+        assert row.basis["inputs"] == [f"event:{result.event_id}"]
+        assert "score ≥ 80" in row.basis["outcome"]["reason"]
+
+
+def test_the_same_idempotency_key_is_recorded_once(initialized):
+    define(initialized, "ethics", QUIZ_RULE)
+    first = send(initialized, "same", course="ethics-101", score=95)
+    again = send(initialized, "same", course="ethics-101", score=95)
+    assert again.recorded is False
+    assert again.event_id == first.event_id
+    with initialized.uow() as uow:
+        assert uow.session.scalar(select(func.count(CompletionEvent.id))) == 1
+    assert awards(initialized) == 1
+
+
+def test_awards_cascade_into_a_stacked_badge(initialized):
+    for slug in ("a", "b", "c", "d"):
+        define(initialized, slug, {"event": f"{slug}.done"})
+    define(
+        initialized,
+        "stack",
+        {
+            "all_of": [
+                {"earned": "a"},
+                {"earned": "b"},
+                {"at_least": 2, "of": [{"earned": "c"}, {"earned": "d"}]},
+            ]
+        },
+        credits="0",
+    )
+    for slug in ("a", "b", "c"):
+        assert [
+            x.achievement_slug for x in send(initialized, slug, kind=f"{slug}.done").awarded
+        ] == [slug]
+    result = send(initialized, "d", kind="d.done")
+    assert sorted(x.achievement_slug for x in result.awarded) == ["d", "stack"]
+    assert awards(initialized) == 5
+
+
+def test_an_event_only_touches_rules_that_read_it(initialized):
+    define(initialized, "ethics", QUIZ_RULE)
+    define(initialized, "webinar", {"event": "webinar.attended", "count": 2})
+    result = send(initialized, "w1", kind="webinar.attended")
+    assert result.awarded == ()
+    with initialized.uow() as uow:
+        index = awarding.rule_index(initialized, uow)
+    webinar = {i for i, (slug, _) in index.rules.items() if slug == "webinar"}
+    kinds = frozenset({"webinar.attended"})
+    assert index.affected(awarding.Dependencies(event_kinds=kinds)) == webinar
+    second = send(initialized, "w2", kind="webinar.attended")
+    assert [a.achievement_slug for a in second.awarded] == ["webinar"]
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"kind": "x"}, "recipient"),
+        ({"recipient": "ada@example.org"}, "kind"),
+        ({"recipient": "ada@example.org", "kind": "has space"}, "kind"),
+        ({"recipient": "ada@example.org", "kind": "x", "occurred_at": "yesterday"}, "occurred_at"),
+        (
+            {"recipient": "ada@example.org", "kind": "x", "occurred_at": "2026-01-01T00:00:00"},
+            "occurred_at",
+        ),
+        (
+            {"recipient": "ada@example.org", "kind": "x", "occurred_at": "2099-01-01T00:00:00Z"},
+            "occurred_at",
+        ),
+        ({"recipient": "ada@example.org", "kind": "x", "colour": 1}, "colour"),
+        ({"recipient": "not-an-email", "kind": "x"}, "email"),
+    ],
+)
+def test_bad_events_name_the_field(initialized, payload, field):
+    with pytest.raises(ValidationError) as info:
+        awarding.record_event(initialized, payload, idempotency_key="k", source="lms", actor="t")
+    assert info.value.field == field
+
+
+def test_missing_idempotency_key_is_refused(initialized):
+    with pytest.raises(ValidationError, match="idempotency_key"):
+        awarding.record_event(
+            initialized,
+            {"recipient": "a@example.org", "kind": "x"},
+            idempotency_key="",
+            source="s",
+            actor="t",
+        )
+
+
+def test_simulate_lists_who_would_gain_or_lose(initialized):
+    define(initialized, "ethics", QUIZ_RULE)
+    send(initialized, "e1", course="ethics-101", score=85)  # ada earns it
+    send(initialized, "e2", course="ethics-101", score=75, recipient="grace@example.org")
+    stricter = {
+        **QUIZ_RULE,
+        "where": [*QUIZ_RULE["where"][:1], {"field": "score", "op": "gte", "value": 90}],
+    }
+    lines = awarding.simulate_rules(initialized, "ethics", stricter)
+    assert [(line.recipient, line.holds, line.would_hold) for line in lines] == [
+        ("ada@example.org", True, False)
+    ]
+    looser = {
+        **QUIZ_RULE,
+        "where": [*QUIZ_RULE["where"][:1], {"field": "score", "op": "gte", "value": 70}],
+    }
+    lines = awarding.simulate_rules(initialized, "ethics", looser)
+    assert [(line.recipient, line.would_hold) for line in lines] == [("grace@example.org", True)]
+    assert awards(initialized) == 1  # a dry run writes nothing
+
+
+def test_reevaluate_awards_after_a_rule_is_added(initialized):
+    send(initialized, "before", course="ethics-101", score=88)
+    define(initialized, "ethics", QUIZ_RULE)
+    result = awarding.reevaluate(initialized, "ada@example.org", actor="t")
+    assert [a.achievement_slug for a in result.awarded] == ["ethics"]
+
+
+@pytest.mark.slow
+def test_concurrent_events_award_exactly_once(fresh_database_url, tmp_path):
+    """8 threads, each its own transaction and event, all completing the same badge."""
+    settings = load_settings(
+        environ={},
+        overrides={
+            "env": "testing",
+            "instance_dir": tmp_path / "i",
+            "keys_dir": tmp_path / "k",
+            "database_url": fresh_database_url,
+            "base_url": "https://badges.example.org",
+        },
+    )
+    ctx = build_context(settings, mailer=MemoryMailer(), keystore=MemoryKeyStore())
+    try:
+        setup.initialize(
+            ctx,
+            issuer=setup.IssuerInput("default", "Inst", "https://i.example.org", "o@i.example.org"),
+            admin_email="admin@i.example.org",
+            admin_password="correct horse battery",
+        )
+        define(ctx, "ethics", QUIZ_RULE)
+        barrier = threading.Barrier(8)
+        results, errors = [], []
+
+        def worker(n):
+            barrier.wait()
+            try:
+                results.append(send(ctx, f"t{n}", course="ethics-101", score=90))
+            except Exception as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert errors == []
+        assert len(results) == 8
+        assert sum(len(r.awarded) for r in results) == 1
+        assert awards(ctx) == 1
+    finally:
+        ctx.engine.dispose()
