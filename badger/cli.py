@@ -21,7 +21,18 @@ from badger import __version__
 from badger.config import ENV_DOCS, ConfigError, Settings, load_settings
 from badger.domain.errors import DomainError, ValidationError
 from badger.proofs.errors import ProofError
-from badger.services import accounts, awarding, awards, catalog, demo, issue, keys, setup, status
+from badger.services import (
+    accounts,
+    awarding,
+    awards,
+    bulk,
+    catalog,
+    demo,
+    issue,
+    keys,
+    setup,
+    status,
+)
 from badger.services.context import Context, build_context
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -417,24 +428,48 @@ def achievements_list(as_json: bool) -> None:
 
 
 @main.command("issue")
-@click.argument("achievement")
-@click.argument("recipient")
+@click.argument("achievement", required=False)
+@click.argument("recipient", required=False)
 @click.option("--name", "recipient_name", default=None, help="Recipient's display name.")
 @click.option("--evidence", "evidence_urls", multiple=True, help="Evidence URL (repeatable).")
 @click.option("--narrative", default=None, help="How the requirements were met (Markdown).")
+@click.option(
+    "--csv",
+    "csv_file",
+    type=click.File("rb"),
+    default=None,
+    help="Bulk issue: recipient[,achievement,name,evidence,narrative,issued_on] per row.",
+)
+@click.option("--skip-invalid", is_flag=True, help="With --csv: issue the good rows anyway.")
+@click.option("--background", is_flag=True, help="With --csv: run as a background job.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @handle_errors
 def issue_command(
-    achievement: str,
-    recipient: str,
+    achievement: str | None,
+    recipient: str | None,
     recipient_name: str | None,
     evidence_urls: tuple[str, ...],
     narrative: str | None,
+    csv_file: Any,
+    skip_invalid: bool,
+    background: bool,
     as_json: bool,
 ) -> None:
-    """Issue ACHIEVEMENT (slug or id) to RECIPIENT (email or DID) in every format."""
+    """Issue ACHIEVEMENT (slug or id) to RECIPIENT (email or DID) in every format.
+
+    With --csv FILE, issue one award per row (ACHIEVEMENT then applies to rows
+    without an achievement column): every row is checked first and nothing is
+    issued from a file with a bad row unless --skip-invalid; running the same
+    file again issues nothing twice.
+    """
+    ctx = _context()
+    if csv_file is not None:
+        _bulk_issue(ctx, csv_file, achievement, skip_invalid, background, as_json)
+        return
+    if not achievement or not recipient:
+        fail("give ACHIEVEMENT and RECIPIENT, or --csv FILE")
     issued = issue.issue_award(
-        _context(),
+        ctx,
         issue.IssueRequest(
             achievement=achievement,
             recipient=recipient,
@@ -450,6 +485,51 @@ def issue_command(
     click.echo(f"award {issued.public_id}: {issued.achievement_slug} -> {issued.recipient}")
     for fmt, url in issued.formats.items():
         click.echo(f"  {fmt:11} {url}")
+
+
+def _bulk_issue(
+    ctx: Context,
+    csv_file: Any,
+    achievement: str | None,
+    skip_invalid: bool,
+    background: bool,
+    as_json: bool,
+) -> None:
+    content = csv_file.read()
+    parsed = bulk.parse_csv(ctx, content, default_achievement=achievement)
+    for problem in parsed.problems:
+        click.echo(str(problem), err=True)
+    if parsed.problems and not skip_invalid:
+        fail(
+            f"{len(parsed.problems)} bad row(s); nothing issued (fix them or pass --skip-invalid)",
+            EXIT_FAILED,
+        )
+    job = bulk.create_job(
+        ctx,
+        filename=getattr(csv_file, "name", "upload.csv"),
+        content=content,
+        parsed=parsed,
+        actor="cli",
+    )
+    if background:
+        where = ctx.jobs.enqueue_bulk(job.public_id)
+        click.echo(f"bulk job {job.public_id}: {job.total} rows, {where}")
+        return
+    with click.progressbar(
+        length=job.total, label=f"issuing {job.total} awards", file=sys.stderr
+    ) as bar:
+        done = bulk.run_job(ctx, job.public_id, progress=bar.update)
+    _print_job(done, as_json)
+
+
+def _print_job(job: bulk.JobView, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(job.as_json(), indent=2))
+        return
+    click.echo(
+        f"bulk job {job.public_id}: {job.status}; {job.issued} issued, {job.skipped} skipped "
+        f"(already held), {job.failed} failed of {job.total}"
+    )
 
 
 @main.command("export")
@@ -665,6 +745,62 @@ def rules_simulate(achievement: str, rules_file: Any, as_json: bool) -> None:
     for line in lines:
         change = "would GAIN" if line.would_hold else "would LOSE"
         click.echo(f"{line.recipient}: {change} it ({line.reason})")
+
+
+# ---------------------------------------------------------------- jobs and workers
+
+
+@main.group("jobs")
+def jobs_group() -> None:
+    """Bulk issue jobs."""
+
+
+@jobs_group.command("list")
+@handle_errors
+def jobs_list() -> None:
+    """Recent bulk jobs and their progress."""
+    for job in bulk.list_jobs(_context()):
+        click.echo(
+            f"{job.public_id}  {job.status:8} {job.done}/{job.total}  "
+            f"issued {job.issued}, skipped {job.skipped}, failed {job.failed}  {job.filename}"
+        )
+
+
+@jobs_group.command("show")
+@click.argument("job_id")
+@handle_errors
+def jobs_show(job_id: str) -> None:
+    """A job with every row's outcome (JSON)."""
+    click.echo(json.dumps(bulk.get_job(_context(), job_id).as_json(), indent=2))
+
+
+@jobs_group.command("resume")
+@click.argument("job_id")
+@handle_errors
+def jobs_resume(job_id: str) -> None:
+    """Continue a job from its first row without an outcome (after a crash)."""
+    ctx = _context()
+    job = bulk.get_job(ctx, job_id)
+    with click.progressbar(length=job.total - job.done, label="issuing", file=sys.stderr) as bar:
+        done = bulk.run_job(ctx, job_id, progress=bar.update)
+    _print_job(done, False)
+
+
+@main.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+@handle_errors
+def worker_command(burst: bool) -> None:
+    """Run a background worker (RQ on BADGER_REDIS_URL) for bulk jobs."""
+    settings = _settings()
+    if not settings.redis_url:
+        fail("set BADGER_REDIS_URL (e.g. redis://127.0.0.1:6379/0); without it jobs run in-process")
+    from redis import Redis
+    from rq import Worker
+
+    from badger.services.jobs import QUEUE_NAME
+
+    connection = Redis.from_url(settings.redis_url)
+    Worker([QUEUE_NAME], connection=connection).work(burst=burst)
 
 
 # ---------------------------------------------------------------- config

@@ -48,6 +48,7 @@ class Settings:
     smtp_url: str = ""
     max_upload_bytes: int = 2 * 1024 * 1024
     vc_jwt_alg: str = "RS256"
+    redis_url: str = ""
     session_cookie_secure: bool = False
     log_level: str = "INFO"
 
@@ -90,6 +91,7 @@ _ENV_NAMES: dict[str, tuple[str, Any]] = {
     "smtp_url": ("BADGER_SMTP_URL", str),
     "max_upload_bytes": ("BADGER_MAX_UPLOAD_BYTES", _int),
     "vc_jwt_alg": ("BADGER_VC_JWT_ALG", str),
+    "redis_url": ("BADGER_REDIS_URL", str),
     "session_cookie_secure": ("BADGER_SESSION_COOKIE_SECURE", _bool),
     "log_level": ("BADGER_LOG_LEVEL", str),
 }
@@ -107,6 +109,7 @@ ENV_DOCS: dict[str, str] = {
     "BADGER_MAIL_FROM": "sender address for mail",
     "BADGER_SMTP_URL": "smtp://user:pass@host:port (with BADGER_MAIL_BACKEND=smtp)",
     "BADGER_MAX_UPLOAD_BYTES": "largest accepted upload (default 2 MiB)",
+    "BADGER_REDIS_URL": "redis://127.0.0.1:6379/0 to run bulk jobs in `badger worker` processes (default: in-process)",
     "BADGER_VC_JWT_ALG": "RS256 (default: every OB 3.0 verifier must support it) or ES256 (about twice as fast to sign)",
     "BADGER_SESSION_COOKIE_SECURE": "true behind HTTPS (production default true)",
     "BADGER_LOG_LEVEL": "logging level (default INFO)",
@@ -208,6 +211,10 @@ def _validate(settings: Settings, *, create_dirs: bool) -> Settings:
         raise ConfigError("BADGER_MAIL_BACKEND: must be file, console or smtp")
     if settings.mail_backend == "smtp" and not settings.smtp_url:
         raise ConfigError("BADGER_SMTP_URL: required when BADGER_MAIL_BACKEND=smtp")
+    if settings.redis_url and not settings.redis_url.startswith(
+        ("redis://", "rediss://", "unix://")
+    ):
+        raise ConfigError("BADGER_REDIS_URL: must be a redis://, rediss:// or unix:// URL")
     if settings.vc_jwt_alg not in {"RS256", "ES256"}:
         raise ConfigError(
             "BADGER_VC_JWT_ALG: must be RS256 or ES256 (the 1EdTech validator accepts only these)"

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from badger.config import Settings
 from badger.proofs.keystore import FileKeyStore, KeyStore
+from badger.services.jobs import InProcessQueue, JobQueue, make_queue
 from badger.services.mail import Mailer, make_mailer
 from badger.store.db import UnitOfWork, make_engine, make_session_factory
 
@@ -34,7 +35,12 @@ class Context:
     mailer: Mailer
     keystore: KeyStore
     clock: Clock = system_clock
+    jobs: JobQueue = field(default_factory=InProcessQueue)
     extras: dict[str, object] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.jobs, InProcessQueue):
+            self.jobs.context = self
 
     def uow(self) -> UnitOfWork:
         """A fresh unit of work: ``with ctx.uow() as uow: ...``."""
@@ -60,4 +66,5 @@ def build_context(
         mailer=mailer or make_mailer(settings),
         keystore=keystore or FileKeyStore(settings.keys_dir, settings.key_passphrases),
         clock=clock or system_clock,
+        jobs=make_queue(settings),
     )

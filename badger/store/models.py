@@ -485,8 +485,33 @@ class BulkJob(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
 
+    outcomes: Mapped[list[BulkJobRow]] = relationship(
+        back_populates="job", order_by="BulkJobRow.position"
+    )
+
     __table_args__ = (
         CheckConstraint("status IN ('pending', 'running', 'done', 'failed')", name="status"),
+    )
+
+
+class BulkJobRow(Base):
+    """The outcome of one row of a bulk job; the job resumes after the last one."""
+
+    __tablename__ = "bulk_job_row"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("bulk_job.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    row: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(10))
+    award_public_id: Mapped[str | None] = mapped_column(String(36))
+    message: Mapped[str | None] = mapped_column(Text)
+
+    job: Mapped[BulkJob] = relationship(back_populates="outcomes")
+
+    __table_args__ = (
+        UniqueConstraint("job_id", "position"),
+        CheckConstraint("status IN ('issued', 'skipped', 'failed')", name="status"),
     )
 
 

@@ -111,11 +111,11 @@ def test_unreachable_database_is_reported_not_raised(run):
 def test_db_upgrade_and_current(run):
     assert "current: empty" in run("db", "current").output
     assert run("db", "current").exit_code == 1
-    assert "upgraded empty database -> 0003" in run("db", "upgrade").output
-    assert "already at 0003" in run("db", "upgrade").output
+    assert "upgraded empty database -> 0004" in run("db", "upgrade").output
+    assert "already at 0004" in run("db", "upgrade").output
     current = run("db", "current")
     assert current.exit_code == 0
-    assert "current: 0003  head: 0003" in current.output
+    assert "current: 0004  head: 0004" in current.output
 
 
 def test_demo_loads_once_and_reports_credentials(run):
@@ -326,3 +326,28 @@ def test_bad_import_files_are_reported_with_the_field(run, tmp_path):
     assert partial.exit_code == 1
     assert "row 2: email:" in partial.output
     assert "1 recorded" in partial.output
+
+
+def test_bulk_issue_from_the_command_line(run, tmp_path):
+    run("demo", "--admin-password", "correct horse battery")
+    rows = tmp_path / "rows.csv"
+    rows.write_text("recipient,name\na@example.org,A\nnot-an-email,B\nc@example.org,C\n")
+    refused = run("issue", "ethics-disclosure", "--csv", str(rows))
+    assert refused.exit_code == 1
+    assert "row 3: recipient:" in refused.output
+    assert "1 bad row(s); nothing issued" in refused.output
+    assert json.loads(run("awards", "list", "--json").output) == []
+    done = run("issue", "ethics-disclosure", "--csv", str(rows), "--skip-invalid", "--json")
+    assert done.exit_code == 0, done.output
+    report = json.loads(done.output[done.output.index("{") :])
+    assert (report["issued"], report["skipped"]) == (2, 0)
+    assert report["invalid_rows"][0]["row"] == 3
+    again = run("issue", "ethics-disclosure", "--csv", str(rows), "--skip-invalid")
+    assert "0 issued, 2 skipped (already held)" in again.output
+    listed = run("jobs", "list")
+    assert listed.output.count("done") == 2
+    job_id = report["id"]
+    assert run("jobs", "resume", job_id).exit_code == 0
+    assert json.loads(run("jobs", "show", job_id).output)["rows"][0]["status"] == "issued"
+    assert "give ACHIEVEMENT and RECIPIENT" in run("issue", "ethics-disclosure").output
+    assert "BADGER_REDIS_URL" in run("worker").output
