@@ -49,6 +49,23 @@ def _pg_url(url: str) -> str:
     return url
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing() -> Iterator[None]:
+    """Argon2 at its production cost makes every account cost ~0.5 s on 2 cores.
+
+    Tests use the same algorithm at its minimum cost; what is tested (hashing,
+    verifying, rehash on login) is unchanged.
+    """
+    from argon2 import PasswordHasher
+
+    from badger.services import accounts
+
+    original = accounts._hasher
+    accounts._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    accounts._hasher = original
+
+
 # ---------------------------------------------------------------- standards data
 
 

@@ -160,7 +160,13 @@ class Evaluation:
 
 
 def evaluate(
-    ctx: Context, uow: UnitOfWork, learner: Learner, triggers: Dependencies, *, actor: str
+    ctx: Context,
+    uow: UnitOfWork,
+    learner: Learner,
+    triggers: Dependencies,
+    *,
+    actor: str,
+    notify: bool = True,
 ) -> Evaluation:
     """Award every achievement the triggers made earnable, cascading; in the caller's transaction."""
     index = rule_index(ctx, uow)
@@ -190,7 +196,9 @@ def evaluate(
             outcomes[slug] = outcome
             if not outcome.met:
                 continue
-            issued = _award_once(ctx, uow, achievement_id, recipient, outcome, actor=actor)
+            issued = _award_once(
+                ctx, uow, achievement_id, recipient, outcome, actor=actor, notify=notify
+            )
             if issued is not None:
                 awarded.append(issued)
                 new_slugs.add(slug)
@@ -211,6 +219,7 @@ def _award_once(
     outcome: Outcome,
     *,
     actor: str,
+    notify: bool,
 ) -> IssuedAward | None:
     achievement_public_id = uow.session.scalar(
         select(Achievement.public_id).where(Achievement.id == achievement_id)
@@ -224,7 +233,7 @@ def _award_once(
     )
     savepoint = uow.session.begin_nested()
     try:
-        issued = add_award(ctx, uow, request, actor=actor)
+        issued = add_award(ctx, uow, request, actor=actor, notify=notify)
         uow.session.flush()
     except (IntegrityError, Conflict):
         # Someone else (a concurrent event) awarded it first: exactly once holds.

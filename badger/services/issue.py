@@ -48,7 +48,7 @@ from badger.domain.achievements import Alignment
 from badger.domain.errors import Conflict, NotFound, ValidationError
 from badger.domain.recipients import IdentifierKind, parse_identifier
 from badger.proofs.signing import add_data_integrity_proof, sign_ob2_jws, sign_vc_jwt
-from badger.services import audit, identity, status
+from badger.services import audit, claims, identity, status
 from badger.services.context import Context
 from badger.store.db import UnitOfWork
 from badger.store.models import (
@@ -250,8 +250,14 @@ def _evidence(items: Sequence[EvidenceInput]) -> tuple[EvidenceInfo, ...]:
     return tuple(out)
 
 
-def add_award(ctx: Context, uow: UnitOfWork, request: IssueRequest, *, actor: str) -> IssuedAward:
-    """Issue inside the caller's transaction (the awarding engine and bulk issue use this)."""
+def add_award(
+    ctx: Context, uow: UnitOfWork, request: IssueRequest, *, actor: str, notify: bool = True
+) -> IssuedAward:
+    """Issue inside the caller's transaction (the awarding engine and bulk issue use this).
+
+    ``notify`` tells the recipient after commit: a claim link for an address
+    without a verified account, else a plain "you earned" mail.
+    """
     now = ctx.now()
     issued_on = request.issued_on or now
     if issued_on.tzinfo is None:
@@ -332,6 +338,8 @@ def add_award(ctx: Context, uow: UnitOfWork, request: IssueRequest, *, actor: st
                 created_at=now,
             )
         )
+    if notify:
+        claims.offer_claim(ctx, uow, award, now=now, actor=actor)
     audit.record(
         uow,
         actor=actor,
