@@ -31,8 +31,10 @@ def wants_json() -> bool:
     """API routes answer JSON; elsewhere the Accept header decides."""
     if request.blueprint == "api" or request.path.startswith(("/api/", "/healthz")):
         return True
-    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return best == "application/json"
+    best = request.accept_mimetypes.best_match(
+        ["text/html", "application/json", "application/ld+json", "application/vc+ld+json"]
+    )
+    return best is not None and best != "text/html"
 
 
 def error_response(

@@ -87,3 +87,12 @@ def test_unexpected_errors_are_500_without_internals(app, client, caplog):
 def test_oversized_upload_is_413(client, settings):
     response = client.post("/login", data=b"x" * (settings.max_upload_bytes + 1))
     assert response.status_code == 413
+
+
+@pytest.mark.parametrize("accept", ["application/ld+json", "application/vc+ld+json"])
+def test_json_ld_clients_get_json_errors(client, accept):
+    response = client.get(
+        "/credentials/00000000-0000-0000-0000-000000000000", headers={"Accept": accept}
+    )
+    assert response.status_code == 404
+    assert response.mimetype == "application/json"
