@@ -32,6 +32,7 @@ from badger.services import (
     keys,
     setup,
     status,
+    verification,
 )
 from badger.services.context import Context, build_context
 
@@ -579,6 +580,51 @@ def unsuspend_command(award: str) -> None:
     """Lift the suspension of AWARD."""
     change = status.unsuspend(_context(), award, actor="cli")
     click.echo(f"award {change.award_public_id} active again")
+
+
+# ---------------------------------------------------------------- verify
+
+
+EXIT_VALID, EXIT_INVALID, EXIT_UNUSABLE = 0, 1, 2
+
+
+@main.command("verify")
+@click.argument("badge")
+@click.option("--recipient", default=None, help="Email or DID the badge should be issued to.")
+@click.option("--json", "as_json", is_flag=True, help="The itemised report as JSON.")
+@click.option("--offline", is_flag=True, help="Fetch nothing; badger's own issuers still resolve.")
+@handle_errors
+def verify_command(badge: str, recipient: str | None, as_json: bool, offline: bool) -> None:
+    """Check any badge: BADGE is a file (JSON, JWT, baked PNG/SVG), a URL, or - for stdin.
+
+    Exit status: 0 valid, 1 not valid (invalid, revoked, suspended, expired),
+    2 unusable input.
+    """
+    data: bytes | str
+    if badge == "-":
+        data = sys.stdin.buffer.read()
+    elif os.path.isfile(badge):
+        with open(badge, "rb") as fh:
+            data = fh.read()
+    else:
+        data = badge
+    report = verification.verify_input(_context(), data, recipient=recipient, offline=offline)
+    body = report.as_json()
+    if as_json:
+        click.echo(json.dumps(body, indent=2))
+    else:
+        click.echo(f"verdict: {body['verdict']} ({body['format']})")
+        for key, value in (body.get("credential") or {}).items():
+            if value is not None:
+                click.echo(f"  {key}: {value}")
+        marks = {"passed": "✓", "failed": "✗", "warning": "!", "not_applicable": "-"}
+        for check in body["checks"]:
+            click.echo(f"  {marks[check['status']]} {check['step']:14} {check['message']}")
+        for n, inner in enumerate(body.get("embedded", []), start=1):
+            click.echo(f"  embedded {n}: {inner['verdict']}")
+    if body["verdict"] == "valid":
+        sys.exit(EXIT_VALID)
+    sys.exit(EXIT_UNUSABLE if body["verdict"] == "unusable" else EXIT_INVALID)
 
 
 # ---------------------------------------------------------------- keys

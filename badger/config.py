@@ -13,6 +13,7 @@ them configured.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import secrets
@@ -49,6 +50,7 @@ class Settings:
     max_upload_bytes: int = 2 * 1024 * 1024
     vc_jwt_alg: str = "RS256"
     redis_url: str = ""
+    verify_allow_networks: tuple[str, ...] = ()
     session_cookie_secure: bool = False
     log_level: str = "INFO"
 
@@ -79,6 +81,15 @@ def _int(value: str) -> int:
     return int(value)
 
 
+def _networks(value: str) -> tuple[str, ...]:
+    out = []
+    for part in value.split(","):
+        part = part.strip()
+        if part:
+            out.append(str(ipaddress.ip_network(part, strict=False)))
+    return tuple(out)
+
+
 _ENV_NAMES: dict[str, tuple[str, Any]] = {
     "env": ("BADGER_ENV", str),
     "instance_dir": ("BADGER_INSTANCE_DIR", Path),
@@ -92,6 +103,7 @@ _ENV_NAMES: dict[str, tuple[str, Any]] = {
     "max_upload_bytes": ("BADGER_MAX_UPLOAD_BYTES", _int),
     "vc_jwt_alg": ("BADGER_VC_JWT_ALG", str),
     "redis_url": ("BADGER_REDIS_URL", str),
+    "verify_allow_networks": ("BADGER_VERIFY_ALLOW_NETWORKS", _networks),
     "session_cookie_secure": ("BADGER_SESSION_COOKIE_SECURE", _bool),
     "log_level": ("BADGER_LOG_LEVEL", str),
 }
@@ -110,6 +122,7 @@ ENV_DOCS: dict[str, str] = {
     "BADGER_SMTP_URL": "smtp://user:pass@host:port (with BADGER_MAIL_BACKEND=smtp)",
     "BADGER_MAX_UPLOAD_BYTES": "largest accepted upload (default 2 MiB)",
     "BADGER_REDIS_URL": "redis://127.0.0.1:6379/0 to run bulk jobs in `badger worker` processes (default: in-process)",
+    "BADGER_VERIFY_ALLOW_NETWORKS": "networks the verifier may fetch from although private (e.g. 10.0.0.0/8); default none",
     "BADGER_VC_JWT_ALG": "RS256 (default: every OB 3.0 verifier must support it) or ES256 (about twice as fast to sign)",
     "BADGER_SESSION_COOKIE_SECURE": "true behind HTTPS (production default true)",
     "BADGER_LOG_LEVEL": "logging level (default INFO)",

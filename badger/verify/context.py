@@ -38,10 +38,8 @@ class VerifyContext:
         key = f"{accept} {url}"
         if key in self._seen:
             return self._seen[key]
-        local = self.local.document(url)
-        if local is not None:
-            document = FetchedDocument(url, 200, "application/json", local)
-        else:
+        document = self.local.document(url)
+        if document is None:
             document = self.fetcher.get(url, accept=accept)
         self._seen[key] = document
         return document

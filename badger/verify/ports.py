@@ -42,13 +42,13 @@ class Fetcher(Protocol):
 class LocalIssuers(Protocol):
     """badger's own issuers, resolved without HTTP."""
 
-    def document(self, url: str) -> bytes | None:
-        """The bytes badger serves at ``url`` when it is one of its own URLs, else None."""
+    def document(self, url: str) -> FetchedDocument | None:
+        """What badger serves at ``url`` when it is one of its own URLs, else None."""
         ...
 
 
 class NoLocalIssuers:
-    """For a verifier that knows no local issuers (the CLI with ``--offline`` elsewhere)."""
+    """For a verifier that knows no local issuers."""
 
-    def document(self, url: str) -> bytes | None:
+    def document(self, url: str) -> FetchedDocument | None:
         return None

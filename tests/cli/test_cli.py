@@ -351,3 +351,21 @@ def test_bulk_issue_from_the_command_line(run, tmp_path):
     assert json.loads(run("jobs", "show", job_id).output)["rows"][0]["status"] == "issued"
     assert "give ACHIEVEMENT and RECIPIENT" in run("issue", "ethics-disclosure").output
     assert "BADGER_REDIS_URL" in run("worker").output
+
+
+def test_verify_from_the_command_line(run, tmp_path):
+    run("demo", "--admin-password", "correct horse battery")
+    award = json.loads(run("issue", "ethics-disclosure", "ada@example.org", "--json").output)["id"]
+    out = tmp_path / "badge.svg"
+    run("export", award, "--as", "ob3-svg", "-o", str(out))
+    good = run("verify", str(out), "--recipient", "ada@example.org")
+    assert good.exit_code == 0, good.output
+    assert good.output.startswith("verdict: valid")
+    run("revoke", award, "--reason", "Issued in error")
+    revoked = run("verify", str(out), "--json")
+    assert revoked.exit_code == 1
+    assert json.loads(revoked.output)["verdict"] == "revoked"
+    junk = tmp_path / "junk.bin"
+    junk.write_bytes(b"\x00\x01")
+    assert run("verify", str(junk)).exit_code == 2
+    assert run("verify", "https://elsewhere.example/b/1", "--offline").exit_code == 2

@@ -96,3 +96,52 @@ def test_json_ld_clients_get_json_errors(client, accept):
     )
     assert response.status_code == 404
     assert response.mimetype == "application/json"
+
+
+def _issued(initialized):
+    from badger.services.issue import IssueRequest, get_document, issue_award
+
+    catalog.create_achievement(
+        initialized,
+        issuer_slug="default",
+        spec=AchievementSpec(slug="ethics", name="Ethics", description="d", criteria_narrative="c"),
+    )
+    award = issue_award(initialized, IssueRequest("ethics", "ada@example.org"), actor="t")
+    return award, get_document(initialized, award.public_id, "ob3-jwt").content.decode()
+
+
+def test_verify_api_takes_json_raw_jwt_and_uploads(client, initialized):
+    award, token = _issued(initialized)
+    as_json = client.post("/api/verify", json={"input": token, "recipient": "ada@example.org"})
+    assert as_json.status_code == 200
+    assert as_json.json["verdict"] == "valid"
+    raw = client.post("/api/verify", data=token, content_type="text/plain")
+    assert raw.json["verdict"] == "valid"
+    from io import BytesIO
+
+    from badger.services.issue import get_document
+
+    png = get_document(initialized, award.public_id, "ob3-png").content
+    upload = client.post(
+        "/api/verify",
+        data={"file": (BytesIO(png), "badge.png")},
+        content_type="multipart/form-data",
+    )
+    assert upload.json["verdict"] == "valid"
+    assert upload.json["checks"][0]["code"] == "baked_image"
+    assert client.post("/api/verify", data=b"").status_code == 400
+    assert client.post("/api/verify", data=b"\x00garbage").json["verdict"] == "unusable"
+
+
+def test_verify_page_shows_an_itemised_report(client, initialized):
+    _, token = _issued(initialized)
+    assert "Verify a badge" in client.get("/verify").get_data(as_text=True)
+    response = client.submit(
+        "/verify", {"text": token, "recipient": "ada@example.org"}, page="/verify"
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Result: valid" in html
+    assert "✓ passed" in html
+    empty = client.submit("/verify", {}, page="/verify")
+    assert empty.status_code == 400
