@@ -136,6 +136,7 @@ class CredentialPage:
     status_reason: str | None
     is_public: bool
     downloads: tuple[Download, ...]
+    url: str = ""  # the public, canonical URL under BADGER_BASE_URL
 
 
 @dataclass(frozen=True)
@@ -432,6 +433,7 @@ def credential_page(ctx: Context, award_id: str) -> CredentialPage:
                 for fmt, label in FORMAT_LABELS.items()
                 if fmt in stored
             ),
+            url=identity.credential_page_url(ctx.settings, award.public_id),
         )
 
 

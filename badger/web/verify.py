@@ -40,7 +40,15 @@ def _input_from_request() -> tuple[bytes | str | None, str | None]:
 @bp.route("/verify", methods=["GET", "POST"])
 def page() -> Any:
     if request.method == "GET":
-        return render_template("verify/index.html", report=None, recipient="")
+        url = (request.args.get("url") or "").strip()
+        if not url:
+            return render_template("verify/index.html", report=None, recipient="")
+        # "Verify this badge" links on public pages: check the URL right away.
+        recipient = request.args.get("recipient") or None
+        report = verify_input(get_context(), url, recipient=recipient)
+        return render_template(
+            "verify/index.html", report=report.as_json(), recipient=recipient or "", url=url
+        )
     data, recipient = _input_from_request()
     if not data:
         return render_template(

@@ -145,3 +145,14 @@ def test_verify_page_shows_an_itemised_report(client, initialized):
     assert "✓ passed" in html
     empty = client.submit("/verify", {}, page="/verify")
     assert empty.status_code == 400
+
+
+def test_public_badge_page_links_to_its_own_verification(client, initialized):
+    award, _ = _issued(initialized)
+    page = client.get(f"/credentials/{award.public_id}").get_data(as_text=True)
+    assert "/verify?url=" in page
+    link = page.split('href="/verify?url=')[1].split('"')[0]
+    from html import unescape
+
+    result = client.get("/verify?url=" + unescape(link)).get_data(as_text=True)
+    assert "Result: valid" in result
