@@ -128,7 +128,7 @@ def identity_matches(candidate: str, identity: str, salt: str | None, hashed: bo
     constant-time.
     """
     if not hashed:
-        return hmac.compare_digest(candidate, identity)
+        return hmac.compare_digest(candidate.encode("utf-8"), identity.encode("utf-8"))
     algorithm, _, digest = identity.partition("$")
     if algorithm.lower() != "sha256" or not digest:
         return False

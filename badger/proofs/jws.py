@@ -296,6 +296,9 @@ def sign_ob2_assertion(assertion: Mapping[str, Any], signer: Signer) -> str:
     return encode_compact({"alg": "RS256"}, _dump_json(assertion), signer)
 
 
+_warned_unsafe_decode = False
+
+
 def unsafe_decode_payload(token: str | bytes) -> dict[str, Any]:
     """Decode a JWS payload WITHOUT verifying the signature.
 
@@ -305,6 +308,11 @@ def unsafe_decode_payload(token: str | bytes) -> dict[str, Any]:
     result; verify with :func:`verify_compact_jws` once the key is known. Each
     call logs a warning so accidental use outside sniffing shows up.
     """
-    logger.warning("unsafe_decode_payload: reading a JWS payload without verifying it")
+    global _warned_unsafe_decode
+    if not _warned_unsafe_decode:
+        # Once per process: the verifier sniffs every JWS it is given, and a
+        # warning per badge would drown the logs without telling anyone more.
+        logger.warning("unsafe_decode_payload: reading JWS payloads without verifying them")
+        _warned_unsafe_decode = True
     _, payload_segment, _ = _split(token)
     return _json_object(_b64url_decode(payload_segment, "payload"), "payload")

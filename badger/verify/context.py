@@ -51,7 +51,7 @@ class VerifyContext:
             raise FetchError("too_large", f"{url} is larger than {MAX_JSON_BYTES} bytes")
         try:
             return document.status, json.loads(document.body)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             if document.status >= 400:
                 return document.status, None
             raise FetchError("not_json", f"{url} did not answer with JSON") from None

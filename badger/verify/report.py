@@ -87,21 +87,21 @@ class Report:
     summary: dict[str, Any] = field(default_factory=dict)
     embedded: list[Report] = field(default_factory=list)
 
-    def add(self, step: Step, code: str, status: Status, message: str, **details: Any) -> Check:
+    def add(self, step: Step, code: str, status: Status, message: str, /, **details: Any) -> Check:
         check = Check(step, code, status, message, details)
         self.checks.append(check)
         return check
 
-    def passed(self, step: Step, code: str, message: str, **details: Any) -> Check:
+    def passed(self, step: Step, code: str, message: str, /, **details: Any) -> Check:
         return self.add(step, code, Status.PASSED, message, **details)
 
-    def failed(self, step: Step, code: str, message: str, **details: Any) -> Check:
+    def failed(self, step: Step, code: str, message: str, /, **details: Any) -> Check:
         return self.add(step, code, Status.FAILED, message, **details)
 
-    def warning(self, step: Step, code: str, message: str, **details: Any) -> Check:
+    def warning(self, step: Step, code: str, message: str, /, **details: Any) -> Check:
         return self.add(step, code, Status.WARNING, message, **details)
 
-    def not_applicable(self, step: Step, code: str, message: str, **details: Any) -> Check:
+    def not_applicable(self, step: Step, code: str, message: str, /, **details: Any) -> Check:
         return self.add(step, code, Status.NOT_APPLICABLE, message, **details)
 
     @property
@@ -157,7 +157,7 @@ class Report:
         return out
 
 
-def unusable(message: str, **details: Any) -> Report:
+def unusable(message: str, /, **details: Any) -> Report:
     report = Report()
     report.failed(Step.FORMAT, "unusable_input", message, **details)
     return report

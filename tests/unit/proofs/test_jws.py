@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import badger.proofs.jws as jws_module
 from badger.proofs.errors import AlgorithmNotAllowed, ProofError, ProofInvalid
 from badger.proofs.jws import (
     encode_compact,
@@ -228,12 +229,15 @@ def test_a_payload_that_is_not_an_object_is_refused(store) -> None:
 
 
 def test_unsafe_decode_payload_reads_without_verifying_and_warns(
-    token: str, caplog: pytest.LogCaptureFixture
+    token: str, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     header, payload, _ = token.split(".")
+    monkeypatch.setattr(jws_module, "_warned_unsafe_decode", False)
     with caplog.at_level(logging.WARNING, logger="badger.proofs.jws"):
         assert unsafe_decode_payload(f"{header}.{payload}.AAAA") == ASSERTION
-    assert any("without verifying" in r.getMessage() for r in caplog.records)
+        assert unsafe_decode_payload(f"{header}.{payload}.AAAA") == ASSERTION
+    # Warned once per process, not once per badge.
+    assert sum("without verifying" in r.getMessage() for r in caplog.records) == 1
 
 
 def test_unsafe_decode_payload_still_rejects_garbage() -> None:
