@@ -30,6 +30,7 @@ from badger.services import (
     demo,
     issue,
     keys,
+    review,
     setup,
     status,
     verification,
@@ -791,6 +792,63 @@ def rules_simulate(achievement: str, rules_file: Any, as_json: bool) -> None:
     for line in lines:
         change = "would GAIN" if line.would_hold else "would LOSE"
         click.echo(f"{line.recipient}: {change} it ({line.reason})")
+
+
+# ---------------------------------------------------------------- review
+
+
+@main.group("review")
+def review_group() -> None:
+    """Evidence and activity submissions waiting for a decision."""
+
+
+@review_group.command("queue")
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def review_queue(as_json: bool) -> None:
+    """Submissions waiting, oldest first, with their review deadline."""
+    entries = review.queue(_context())
+    if as_json:
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "id": e.submission.public_id,
+                        "kind": e.submission.kind,
+                        "learner": e.submission.learner_name,
+                        "achievement": e.submission.achievement_slug,
+                        "title": e.submission.title,
+                        "overdue": e.overdue,
+                        "due_at": e.due_at.isoformat(),
+                    }
+                    for e in entries
+                ],
+                indent=2,
+            )
+        )
+        return
+    for e in entries:
+        what = e.submission.achievement_slug or e.submission.title or e.submission.kind
+        late = "  OVERDUE" if e.overdue else ""
+        click.echo(
+            f"{e.submission.public_id}  {e.submission.kind:8} {what:30} {e.submission.learner_name}{late}"
+        )
+
+
+@review_group.command("decide")
+@click.argument("submission")
+@click.option("--reviewer", "reviewer_email", required=True, help="Your reviewer account's email.")
+@click.option("--decision", type=click.Choice(["approve", "reject", "return"]), required=True)
+@click.option("--comment", default=None, help="Required to reject or return.")
+@handle_errors
+def review_decide(submission: str, reviewer_email: str, decision: str, comment: str | None) -> None:
+    """Approve, reject or return SUBMISSION; approval awards what it completes."""
+    ctx = _context()
+    reviewer = accounts.find_account(ctx, reviewer_email)
+    result = review.review(ctx, submission, decision=decision, comment=comment, reviewer=reviewer)
+    click.echo(f"submission {submission}: {result.submission.status}")
+    for award in result.awarded:
+        click.echo(f"  awarded {award.achievement_slug} to {award.recipient}")
 
 
 # ---------------------------------------------------------------- jobs and workers

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from badger.services import accounts
+from badger.services import accounts, claims
 from badger.web.auth import User
 from badger.web.context import get_context
 from badger.web.forms import ConfirmForm, LoginForm, TokenForm
@@ -96,3 +96,17 @@ def revoke_token(prefix: str) -> Any:
         )
         flash(f"Token {prefix} revoked.")
     return redirect(url_for("account.profile"))
+
+
+@bp.route("/claim/<token>", methods=["GET", "POST"])
+def claim(token: str) -> Any:
+    """A claim link from an award e-mail: sign in (or sign up) and the badge is yours."""
+    if not current_user.is_authenticated:
+        flash("Sign in to claim your badge; it will be added to your account.")
+        return redirect(url_for("account.login", next=url_for("account.claim", token=token)))
+    form = ConfirmForm()
+    if request.method == "POST" and form.validate_on_submit():
+        result = claims.claim(get_context(), token, current_user.view)
+        flash(f"“{result.achievement_name}” is now in your account ({result.identifier}).")
+        return redirect(url_for("documents.credential", award_id=result.award_public_id))
+    return render_template("account/claim.html", form=form, token=token)

@@ -12,7 +12,8 @@ from flask import Blueprint, abort, g, jsonify, request
 from flask_login import current_user
 
 from badger.domain.accounts import Role
-from badger.services import awarding, catalog
+from badger.domain.errors import ValidationError
+from badger.services import awarding, catalog, review
 from badger.services.accounts import actor_of
 from badger.web.context import get_context
 from badger.web.security import csrf
@@ -115,3 +116,98 @@ def record_event() -> Any:
         actor=actor_of(current_user.view),
     )
     return jsonify(result.as_json()), 201 if result.recorded else 200
+
+
+def _submission_json(view: review.SubmissionView) -> dict[str, Any]:
+    return {
+        "id": view.public_id,
+        "kind": view.kind,
+        "status": view.status,
+        "achievement": view.achievement_slug,
+        "title": view.title,
+        "url": view.url,
+        "narrative": view.narrative,
+        "credits": float(view.credits) if view.credits is not None else None,
+        "category": view.category,
+        "review_comment": view.review_comment,
+        "created_at": view.created_at.isoformat(),
+    }
+
+
+@bp.get("/submissions")
+def my_submissions() -> Any:
+    """The caller's own submissions (evidence, activities), newest first."""
+    _require_user()
+    items = review.submissions_of(get_context(), current_user.view.learner_public_id)
+    return jsonify(submissions=[_submission_json(s) for s in items])
+
+
+@bp.post("/submissions")
+def submit() -> Any:
+    """Submit evidence for an achievement or an activity worth credits (JSON body).
+
+    ``{"kind": "evidence", "achievement": slug, "url"|"narrative": ...}`` or
+    ``{"kind": "activity", "title", "credits", "category", "url"?, "narrative"?,
+    "learning_minutes"?}``.  Files are uploaded through the web page.
+    """
+    _require_user()
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        abort(415, description="send a JSON object with Content-Type: application/json")
+    ctx, me = get_context(), current_user.view
+    kind = data.get("kind")
+    if kind == "evidence":
+        view = review.submit_evidence(
+            ctx,
+            learner_public_id=me.learner_public_id,
+            achievement=str(data.get("achievement") or ""),
+            url=data.get("url"),
+            narrative=data.get("narrative"),
+            actor=actor_of(me),
+        )
+    elif kind == "activity":
+        view = review.submit_activity(
+            ctx,
+            learner_public_id=me.learner_public_id,
+            title=str(data.get("title") or ""),
+            url=data.get("url"),
+            narrative=data.get("narrative"),
+            credits=data.get("credits"),  # type: ignore[arg-type]
+            category=str(data.get("category") or ""),
+            learning_minutes=data.get("learning_minutes"),
+            actor=actor_of(me),
+        )
+    else:
+        raise ValidationError("kind", "evidence or activity")
+    return jsonify(_submission_json(view)), 201
+
+
+@bp.get("/review/queue")
+def review_queue() -> Any:
+    """Submissions waiting for a decision, oldest first (reviewers)."""
+    _require_user(Role.REVIEWER)
+    entries = review.queue(get_context())
+    return jsonify(
+        queue=[
+            {**_submission_json(e.submission), "overdue": e.overdue, "due_at": e.due_at.isoformat()}
+            for e in entries
+        ]
+    )
+
+
+@bp.post("/review/<submission_id>")
+def decide(submission_id: str) -> Any:
+    """``{"decision": "approve"|"reject"|"return", "comment": ...}`` (reviewers)."""
+    _require_user(Role.REVIEWER)
+    data = request.get_json(silent=True) or {}
+    result = review.review(
+        get_context(),
+        submission_id,
+        decision=str(data.get("decision") or ""),
+        comment=data.get("comment"),
+        reviewer=current_user.view,
+    )
+    return jsonify(
+        submission=_submission_json(result.submission),
+        awarded=[a.as_json() for a in result.awarded],
+    )

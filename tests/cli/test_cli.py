@@ -369,3 +369,13 @@ def test_verify_from_the_command_line(run, tmp_path):
     junk.write_bytes(b"\x00\x01")
     assert run("verify", str(junk)).exit_code == 2
     assert run("verify", "https://elsewhere.example/b/1", "--offline").exit_code == 2
+
+
+def test_review_from_the_command_line(run):
+    run("demo", "--admin-password", "correct horse battery")
+    assert run("review", "queue").output == ""
+    missing = run(
+        "review", "decide", "nope", "--reviewer", "admin@example.org", "--decision", "approve"
+    )
+    assert missing.exit_code == 1
+    assert "error:" in missing.output

@@ -274,3 +274,59 @@ def test_events_api_needs_a_key_a_token_and_valid_json(client, initialized, crea
         headers={"Authorization": f"Bearer {token}", "Idempotency-Key": "k"},
     )
     assert denied.status_code == 403
+
+
+def test_learner_submits_evidence_and_a_reviewer_approves_it_through_the_api(
+    client, initialized, create_account
+):
+    admin = {"Authorization": f"Bearer {_admin_token(initialized)}"}
+    portfolio = {**ETHICS, "slug": "portfolio", "rules": {"evidence_approved": "portfolio"}}
+    assert client.post("/api/v1/achievements", json=portfolio, headers=admin).status_code == 201
+    learner = create_account("lena@example.org", name="Lena")
+    token = accounts.create_api_token(initialized, account_public_id=learner.public_id, name="t")
+    mine = {"Authorization": f"Bearer {token}"}
+    sent = client.post(
+        "/api/v1/submissions",
+        json={
+            "kind": "evidence",
+            "achievement": "portfolio",
+            "url": "https://lena.example.org/work",
+        },
+        headers=mine,
+    )
+    assert sent.status_code == 201, sent.json
+    assert client.get("/api/v1/review/queue", headers=mine).status_code == 403
+    queue = client.get("/api/v1/review/queue", headers=admin).json["queue"]
+    assert [q["id"] for q in queue] == [sent.json["id"]]
+    decided = client.post(
+        f"/api/v1/review/{sent.json['id']}", json={"decision": "approve"}, headers=admin
+    )
+    assert decided.status_code == 200
+    assert [a["achievement"] for a in decided.json["awarded"]] == ["portfolio"]
+    assert (
+        client.get("/api/v1/submissions", headers=mine).json["submissions"][0]["status"]
+        == "approved"
+    )
+    bad = client.post("/api/v1/submissions", json={"kind": "poem"}, headers=mine)
+    assert bad.status_code == 400
+    assert "kind" in bad.json["errors"]
+
+
+def test_claim_link_needs_sign_in_then_binds_the_badge(client, initialized, create_account, mailer):
+    import re
+
+    admin = {"Authorization": f"Bearer {_admin_token(initialized)}"}
+    client.post("/api/v1/achievements", json=ETHICS, headers=admin)
+    from badger.services.issue import IssueRequest, issue_award
+
+    issue_award(initialized, IssueRequest("ethics", "newcomer@example.org"), actor="t")
+    link = re.search(r"/claim/([A-Za-z0-9_-]+)", mailer.sent[-1].body).group(0)
+    assert client.get(link).headers["Location"].startswith("/login?next=")
+    create_account("someone@example.org")
+    client.login("someone@example.org")
+    assert "Claim your badge" in client.get(link).get_data(as_text=True)
+    claimed = client.submit(link, {}, page=link)
+    assert claimed.status_code == 302
+    assert claimed.headers["Location"].startswith("/credentials/")
+    again = client.submit(link, {}, page=link)
+    assert again.status_code == 409
