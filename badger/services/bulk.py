@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import load_only
 
 from badger.domain.errors import Conflict, DomainError, NotFound, ValidationError
 from badger.domain.recipients import parse_identifier
@@ -269,20 +270,39 @@ def run_job(
     progress: Callable[[int], None] | None = None,
 ) -> JobView:
     """Issue the job's remaining rows, one chunk per transaction; safe to call again."""
+    rows: list[dict[str, Any]] | None = None
     while True:
         with ctx.uow() as uow:
+            # The input rows never change: read them once, not with every chunk.
+            columns = (BulkJob.rows,) if rows is None else ()
             job = uow.session.scalar(
-                select(BulkJob).where(BulkJob.public_id == job_public_id).with_for_update()
+                select(BulkJob)
+                .where(BulkJob.public_id == job_public_id)
+                .options(
+                    load_only(
+                        BulkJob.id,
+                        BulkJob.total,
+                        BulkJob.issued,
+                        BulkJob.skipped,
+                        BulkJob.failed,
+                        BulkJob.status,
+                        BulkJob.actor,
+                        *columns,
+                    )
+                )
+                .with_for_update()
             )
             if job is None:
                 raise NotFound(f"no bulk job {job_public_id}")
+            if rows is None:
+                rows = list(job.rows)
             start = job.issued + job.skipped + job.failed
             if start >= job.total:
                 if job.status != "done":
                     job.status, job.finished_at = "done", ctx.now()
                 return _view(job)
             job.status = "running"
-            batch = job.rows[start : start + chunk]
+            batch = rows[start : start + chunk]
             for position, row in enumerate(batch, start=start):
                 outcome = _issue_row(ctx, uow, row, job.actor)
                 uow.session.add(BulkJobRow(job_id=job.id, position=position, **outcome))
