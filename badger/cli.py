@@ -12,6 +12,7 @@ import os
 import secrets
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import click
@@ -30,6 +31,7 @@ from badger.services import (
     demo,
     issue,
     keys,
+    ledger,
     review,
     setup,
     status,
@@ -792,6 +794,89 @@ def rules_simulate(achievement: str, rules_file: Any, as_json: bool) -> None:
     for line in lines:
         change = "would GAIN" if line.would_hold else "would LOSE"
         click.echo(f"{line.recipient}: {change} it ({line.reason})")
+
+
+# ---------------------------------------------------------------- policies and the CE ledger
+
+
+def _load_json(file: Any) -> Any:
+    try:
+        return json.load(file)
+    except ValueError as exc:
+        fail(f"{file.name}: not JSON ({exc})")
+
+
+@main.group("policy")
+def policy_group() -> None:
+    """Certification renewal policies (schemas/renewal-policy.json)."""
+
+
+@policy_group.command("check")
+@click.argument("policy_file", type=click.File("r"))
+@handle_errors
+def policy_check(policy_file: Any) -> None:
+    """Validate a renewal policy; errors name the field."""
+    policy = ledger.parse_policy(_load_json(policy_file))
+    exempt = [c.name for c in policy.categories if c.cap is None]
+    click.echo(
+        f"{policy.key} v{policy.version}: {policy.required_total} credits per {policy.cycle_months}-month cycle; "
+        f"category cap {policy.default_category_cap if policy.default_category_cap is not None else 'none'}"
+        + (f", exempt: {', '.join(exempt)}" if exempt else "")
+    )
+
+
+@main.group("ledger")
+def ledger_group() -> None:
+    """The continuing-education ledger."""
+
+
+@ledger_group.command("simulate")
+@click.option("--policy", "policy_file", type=click.File("r"), required=True)
+@click.option("--activities", "activities_file", type=click.File("r"), required=True)
+@click.option("--as-of", "as_of", default=None, help="ISO date-time: ignore activities after it.")
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def ledger_simulate(
+    policy_file: Any, activities_file: Any, as_of: str | None, as_json: bool
+) -> None:
+    """Show how every activity counts under a policy, every cap explained (offline)."""
+    moment = None
+    if as_of:
+        try:
+            moment = datetime.fromisoformat(as_of.replace("Z", "+00:00"))
+        except ValueError:
+            fail(f"--as-of: {as_of!r} is not an ISO 8601 date-time")
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+    policy, result = ledger.simulate(
+        _load_json(policy_file), _load_json(activities_file), as_of=moment
+    )
+    if as_json:
+        click.echo(json.dumps(ledger.ledger_json(policy, result), indent=2))
+        return
+    state = "SATISFIED" if result.satisfied else f"{_n(result.remaining)} to go"
+    click.echo(
+        f"{policy.name} (v{policy.version}): {_n(result.counted_total)} of "
+        f"{_n(result.required_total)} counted, {state}"
+    )
+    click.echo("\nby category:")
+    for total in result.categories:
+        cap = "exempt" if total.cap is None else f"cap {_n(total.cap)}"
+        click.echo(
+            f"  {total.name:22} {_n(total.counted):>6} counted of {_n(total.earned):>6} eligible ({cap})"
+        )
+    click.echo("\nrequirements:")
+    for requirement in result.requirements:
+        click.echo(f"  {'✓' if requirement.met else '✗'} {requirement.reason}")
+    click.echo("\nevery line:")
+    for line in result.lines:
+        click.echo(f"  {_n(line.counted):>6} / {_n(line.earned):<6} {line.name}: {line.reason}")
+
+
+def _n(value: Any) -> str:
+    """A credit amount as people write it: 3, 2.5, 0.25."""
+    text = f"{value:.2f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 # ---------------------------------------------------------------- review
