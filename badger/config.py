@@ -48,7 +48,7 @@ class Settings:
     mail_from: str = "badger@localhost"
     smtp_url: str = ""
     max_upload_bytes: int = 2 * 1024 * 1024
-    vc_jwt_alg: str = "RS256"
+    vc_jwt_alg: str = "ES256"
     redis_url: str = ""
     verify_allow_networks: tuple[str, ...] = ()
     session_cookie_secure: bool = False
@@ -123,7 +123,7 @@ ENV_DOCS: dict[str, str] = {
     "BADGER_MAX_UPLOAD_BYTES": "largest accepted upload (default 2 MiB)",
     "BADGER_REDIS_URL": "redis://127.0.0.1:6379/0 to run bulk jobs in `badger worker` processes (default: in-process)",
     "BADGER_VERIFY_ALLOW_NETWORKS": "networks the verifier may fetch from although private (e.g. 10.0.0.0/8); default none",
-    "BADGER_VC_JWT_ALG": "RS256 (default: every OB 3.0 verifier must support it) or ES256 (about twice as fast to sign)",
+    "BADGER_VC_JWT_ALG": "ES256 (default: fast, accepted by the 1EdTech validator) or RS256 (the algorithm every OB 3.0 verifier must support)",
     "BADGER_SESSION_COOKIE_SECURE": "true behind HTTPS (production default true)",
     "BADGER_LOG_LEVEL": "logging level (default INFO)",
     "BADGER_ADMIN_EMAIL / BADGER_ADMIN_PASSWORD": "first admin for `badger init` without prompts",

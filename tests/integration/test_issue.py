@@ -80,13 +80,24 @@ def test_tampering_with_the_stored_credential_breaks_its_proof(initialized, ethi
     assert verify_proof(credential, resolve_did_key).code == "signature_invalid"
 
 
-def test_vc_jwt_verifies_with_the_issuers_rsa_key(initialized, ethics):
+def test_vc_jwt_verifies_with_the_issuers_p256_key(initialized, ethics):
+    award = issue(initialized)
+    token = doc(initialized, award, "ob3-jwt").decode()
+    p256 = initialized.keystore.active_key("default", KeyAlgorithm.ES256)
+    result = verify_vc_jwt(token, lambda kid, jwk: p256.public_pem, initialized.now())
+    assert result.code == "verified", result.reason
+    assert result.credential["id"] == f"urn:uuid:{award.public_id}"
+
+
+def test_vc_jwt_can_be_signed_rs256_instead(initialized, ethics):
+    import dataclasses
+
+    initialized.settings = dataclasses.replace(initialized.settings, vc_jwt_alg="RS256")
     award = issue(initialized)
     token = doc(initialized, award, "ob3-jwt").decode()
     rsa = initialized.keystore.active_key("default", KeyAlgorithm.RS256)
     result = verify_vc_jwt(token, lambda kid, jwk: rsa.public_pem, initialized.now())
     assert result.code == "verified", result.reason
-    assert result.credential["id"] == f"urn:uuid:{award.public_id}"
 
 
 def test_ob2_signed_assertion_verifies_and_points_at_a_published_key(initialized, ethics):
@@ -136,8 +147,8 @@ def test_did_recipient_becomes_the_subject_id(initialized, ethics):
     credential = json.loads(doc(initialized, award, "ob3-ldp"))
     assert credential["credentialSubject"]["id"] == did
     token = doc(initialized, award, "ob3-jwt").decode()
-    rsa = initialized.keystore.active_key("default", KeyAlgorithm.RS256)
-    result = verify_vc_jwt(token, lambda kid, jwk: rsa.public_pem, initialized.now())
+    p256 = initialized.keystore.active_key("default", KeyAlgorithm.ES256)
+    result = verify_vc_jwt(token, lambda kid, jwk: p256.public_pem, initialized.now())
     assert result.code == "verified", result.reason
 
 
