@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import re
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
@@ -9,8 +12,8 @@ from typing import Any
 from sqlalchemy import select
 
 from badger.domain.achievements import AchievementSpec, Alignment, parse_credits
-from badger.domain.errors import Conflict, NotFound
-from badger.services import audit
+from badger.domain.errors import Conflict, NotFound, ValidationError
+from badger.services import audit, uploads
 from badger.services.context import Context
 from badger.services.validation import validate
 from badger.store.db import UnitOfWork
@@ -152,10 +155,47 @@ def create_achievement(
         return add_achievement(uow, issuer_slug=issuer_slug, spec=spec, actor=actor, now=ctx.now())
 
 
+MAX_IMAGE_BYTES = 512 * 1024
+IMAGE_TYPES = ("image/png", "image/svg+xml")
+
+
+def badge_image_uri(image: bytes, filename: str = "badge") -> str:
+    """A checked badge picture as a data URI: PNG or SVG only, size-limited, SVG sanitised.
+
+    OB 2.0 verifiers accept only PNG and SVG badge images (FACTS §5.14), and an
+    SVG is served to browsers, so scripts and external references are removed.
+    """
+    checked = uploads.check_file(
+        image, filename=filename, declared_type=None, max_bytes=MAX_IMAGE_BYTES
+    )
+    if checked.media_type not in IMAGE_TYPES:
+        raise ValidationError("image", "a badge image must be PNG or SVG")
+    return f"data:{checked.media_type};base64," + base64.b64encode(checked.content).decode("ascii")
+
+
+def _image_from_json(value: str) -> str:
+    """``image_uri`` in definitions: an https URL, or a PNG/SVG data URI (checked)."""
+    if value.startswith("https://"):
+        return value
+    match = re.match(r"^data:(image/png|image/svg\+xml);base64,([A-Za-z0-9+/=\s]+)$", value)
+    if not match:
+        raise ValidationError("image_uri", "give an https URL or a base64 PNG/SVG data URI")
+    try:
+        raw = base64.b64decode(match.group(2), validate=False)
+    except (ValueError, binascii.Error):
+        raise ValidationError("image_uri", "the data URI is not valid base64") from None
+    try:
+        return badge_image_uri(raw)
+    except ValidationError as exc:
+        raise ValidationError("image_uri", exc.reason) from None
+
+
 def spec_from_json(data: Any) -> AchievementSpec:
     """An :class:`AchievementSpec` from API/CLI JSON, checked against ``schemas/achievement.json``."""
     validate("achievement", data)
     fields = dict(data)
+    if fields.get("image_uri"):
+        fields["image_uri"] = _image_from_json(fields["image_uri"])
     if "credits_available" in fields:
         fields["credits_available"] = parse_credits(fields["credits_available"])
     fields["tags"] = tuple(fields.get("tags", ()))

@@ -13,7 +13,7 @@ from flask_login import current_user
 
 from badger.domain.accounts import Role
 from badger.domain.errors import ValidationError
-from badger.services import awarding, catalog, review
+from badger.services import awarding, bulk, catalog, review
 from badger.services.accounts import actor_of
 from badger.web.context import get_context
 from badger.web.security import csrf
@@ -151,9 +151,17 @@ def submit() -> Any:
     "learning_minutes"?}``.  Files are uploaded through the web page.
     """
     _require_user()
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        abort(415, description="send a JSON object with Content-Type: application/json")
+    upload = request.files.get("file")
+    file = None
+    if upload is not None and upload.filename:
+        # multipart/form-data: the fields as form values, the evidence as `file`
+        data: dict[str, Any] = request.form.to_dict()
+        file = (upload.read(), upload.filename, upload.mimetype)
+    else:
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            abort(415, description="send JSON, or multipart/form-data with a `file`")
+        data = body
     ctx, me = get_context(), current_user.view
     kind = data.get("kind")
     if kind == "evidence":
@@ -163,6 +171,7 @@ def submit() -> Any:
             achievement=str(data.get("achievement") or ""),
             url=data.get("url"),
             narrative=data.get("narrative"),
+            file=file,
             actor=actor_of(me),
         )
     elif kind == "activity":
@@ -174,7 +183,10 @@ def submit() -> Any:
             narrative=data.get("narrative"),
             credits=data.get("credits"),  # type: ignore[arg-type]
             category=str(data.get("category") or ""),
-            learning_minutes=data.get("learning_minutes"),
+            learning_minutes=int(data["learning_minutes"])
+            if data.get("learning_minutes")
+            else None,
+            file=file,
             actor=actor_of(me),
         )
     else:
@@ -211,3 +223,44 @@ def decide(submission_id: str) -> Any:
         submission=_submission_json(result.submission),
         awarded=[a.as_json() for a in result.awarded],
     )
+
+
+@bp.post("/bulk")
+def bulk_upload() -> Any:
+    """Bulk issue from an uploaded CSV (admins): ``file``, optional ``achievement``,
+    ``skip_invalid``, ``wait``.  400 lists every bad row; 202 returns the job."""
+    _require_user(Role.ADMIN)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise ValidationError("file", "upload the CSV as multipart/form-data field `file`")
+    ctx = get_context()
+    content = upload.read()
+    parsed = bulk.parse_csv(
+        ctx, content, default_achievement=request.form.get("achievement") or None
+    )
+    skip = request.form.get("skip_invalid", "").lower() in {"1", "true", "yes", "on"}
+    problems = [{"row": p.row, "field": p.field, "message": p.message} for p in parsed.problems]
+    if problems and not skip:
+        return jsonify(
+            error="invalid_rows",
+            message=f"{len(problems)} bad row(s); nothing issued (fix them or send skip_invalid=true)",
+            rows=problems,
+        ), 400
+    job = bulk.create_job(
+        ctx,
+        filename=upload.filename,
+        content=content,
+        parsed=parsed,
+        actor=actor_of(current_user.view),
+    )
+    if request.form.get("wait", "").lower() in {"1", "true", "yes"}:
+        return jsonify(bulk.run_job(ctx, job.public_id).as_json()), 200
+    where = ctx.jobs.enqueue_bulk(job.public_id)
+    return jsonify({**job.as_json(), "runs": where}), 202
+
+
+@bp.get("/bulk/<job_id>")
+def bulk_status(job_id: str) -> Any:
+    """A bulk job's progress and every row's outcome (admins)."""
+    _require_user(Role.ADMIN)
+    return jsonify(bulk.get_job(get_context(), job_id).as_json())

@@ -330,3 +330,92 @@ def test_claim_link_needs_sign_in_then_binds_the_badge(client, initialized, crea
     assert claimed.headers["Location"].startswith("/credentials/")
     again = client.submit(link, {}, page=link)
     assert again.status_code == 409
+
+
+def test_achievement_images_must_be_png_or_svg_and_svg_is_sanitised(client, initialized):
+    import base64
+
+    from tests.unit.credentials.test_baking import make_png as png_bytes
+
+    auth = {"Authorization": f"Bearer {_admin_token(initialized)}"}
+    png = base64.b64encode(png_bytes()).decode()
+    ok = client.post(
+        "/api/v1/achievements",
+        json={**ETHICS, "image_uri": f"data:image/png;base64,{png}"},
+        headers=auth,
+    )
+    assert ok.status_code == 201, ok.json
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script><circle r="4"/></svg>'
+    cleaned = client.post(
+        "/api/v1/achievements",
+        json={
+            **ETHICS,
+            "slug": "svg-one",
+            "image_uri": "data:image/svg+xml;base64," + base64.b64encode(svg).decode(),
+        },
+        headers=auth,
+    )
+    assert cleaned.status_code == 201
+    assert "script" not in base64.b64decode(cleaned.json["image_uri"].split(",", 1)[1]).decode()
+    html_as_png = base64.b64encode(b"<html><script>x</script></html>").decode()
+    refused = client.post(
+        "/api/v1/achievements",
+        json={**ETHICS, "slug": "evil", "image_uri": f"data:image/png;base64,{html_as_png}"},
+        headers=auth,
+    )
+    assert refused.status_code == 400
+    assert "image_uri" in refused.json["errors"]
+    plain = client.post(
+        "/api/v1/achievements",
+        json={**ETHICS, "slug": "ftp", "image_uri": "ftp://x/y.png"},
+        headers=auth,
+    )
+    assert plain.status_code == 400
+
+
+def test_bulk_upload_reports_bad_rows_then_issues(client, initialized):
+    from io import BytesIO
+
+    auth = {"Authorization": f"Bearer {_admin_token(initialized)}"}
+    client.post("/api/v1/achievements", json=ETHICS, headers=auth)
+    csv = b"recipient,achievement\na@example.org,ethics\nnot-an-email,ethics\n"
+
+    def send(**form):
+        return client.post(
+            "/api/v1/bulk",
+            data={"file": (BytesIO(csv), "rows.csv"), **form},
+            headers=auth,
+            content_type="multipart/form-data",
+        )
+
+    refused = send()
+    assert refused.status_code == 400
+    assert refused.json["rows"] == [
+        {"row": 3, "field": "recipient", "message": refused.json["rows"][0]["message"]}
+    ]
+    done = send(skip_invalid="true", wait="true")
+    assert done.status_code == 200
+    assert (done.json["issued"], done.json["status"]) == (1, "done")
+    shown = client.get(f"/api/v1/bulk/{done.json['id']}", headers=auth)
+    assert shown.json["rows"][0]["status"] == "issued"
+    assert client.post("/api/v1/bulk", headers=auth).status_code == 400
+
+
+def test_evidence_can_be_uploaded_as_a_file(client, initialized, create_account):
+    from io import BytesIO
+
+    auth = {"Authorization": f"Bearer {_admin_token(initialized)}"}
+    client.post("/api/v1/achievements", json=ETHICS, headers=auth)
+    learner = create_account("fi@example.org")
+    token = accounts.create_api_token(initialized, account_public_id=learner.public_id, name="t")
+    sent = client.post(
+        "/api/v1/submissions",
+        data={
+            "kind": "evidence",
+            "achievement": "ethics",
+            "file": (BytesIO(b"%PDF-1.4\n%%EOF\n"), "cert.pdf"),
+        },
+        headers={"Authorization": f"Bearer {token}"},
+        content_type="multipart/form-data",
+    )
+    assert sent.status_code == 201, sent.json
