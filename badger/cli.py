@@ -515,6 +515,8 @@ def _bulk_issue(
         parsed=parsed,
         actor="cli",
     )
+    # The job holds the rows now; keeping a second copy would double peak memory.
+    del parsed, content
     if background:
         where = ctx.jobs.enqueue_bulk(job.public_id)
         click.echo(f"bulk job {job.public_id}: {job.total} rows, {where}")
