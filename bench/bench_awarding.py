@@ -10,20 +10,14 @@ a stub (the target), and the same with the real eight signed renderings.
 
 from __future__ import annotations
 
-import logging
-import os
 import statistics
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-from badger.config import load_settings
+from instance import pin_one_core, throwaway_instance
+
 from badger.domain.achievements import AchievementSpec
-from badger.proofs.keystore import MemoryKeyStore
-from badger.services import awarding, catalog, issue, setup
-from badger.services.context import build_context
-from badger.services.mail import MemoryMailer
+from badger.services import awarding, catalog, issue
 
 ACHIEVEMENTS = 10_000
 
@@ -35,25 +29,8 @@ def percentile(values: list[float], p: float) -> float:
 
 def main() -> None:
     events = int(sys.argv[1]) if len(sys.argv) > 1 else 300
-    if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
-    logging.getLogger("badger").setLevel(logging.WARNING)
-    tmp = Path(tempfile.mkdtemp(prefix="badger-bench-award-"))
-    settings = load_settings(
-        environ={},
-        overrides={
-            "instance_dir": tmp / "i",
-            "keys_dir": tmp / "k",
-            "base_url": "https://badges.example.org",
-        },
-    )
-    ctx = build_context(settings, mailer=MemoryMailer(), keystore=MemoryKeyStore())
-    setup.initialize(
-        ctx,
-        issuer=setup.IssuerInput("default", "Bench", "https://b.example.org", "o@b.example.org"),
-        admin_email="admin@b.example.org",
-        admin_password="correct horse battery",  # noqa: S106 - throwaway bench instance
-    )
+    pin_one_core()
+    ctx = throwaway_instance(with_ethics=False)
     specs = [
         AchievementSpec(
             slug=f"unit-{i}",

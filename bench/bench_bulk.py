@@ -8,56 +8,19 @@ and peak RSS; the target is peak memory under 300 MiB.
 
 from __future__ import annotations
 
-import logging
-import os
 import resource
 import sys
-import tempfile
 import time
-from decimal import Decimal
-from pathlib import Path
 
-from badger.config import load_settings
-from badger.domain.achievements import AchievementSpec
-from badger.proofs.keystore import MemoryKeyStore
-from badger.services import bulk, catalog, setup
-from badger.services.context import build_context
-from badger.services.mail import MemoryMailer
+from instance import pin_one_core, throwaway_instance
+
+from badger.services import bulk
 
 
 def main() -> None:
     rows = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
-    if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
-    logging.getLogger("badger").setLevel(logging.WARNING)
-    tmp = Path(tempfile.mkdtemp(prefix="badger-bench-bulk-"))
-    settings = load_settings(
-        environ={},
-        overrides={
-            "instance_dir": tmp / "i",
-            "keys_dir": tmp / "k",
-            "base_url": "https://badges.example.org",
-        },
-    )
-    ctx = build_context(settings, mailer=MemoryMailer(), keystore=MemoryKeyStore())
-    setup.initialize(
-        ctx,
-        issuer=setup.IssuerInput("default", "Bench", "https://b.example.org", "o@b.example.org"),
-        admin_email="admin@b.example.org",
-        admin_password="correct horse battery",  # noqa: S106 - throwaway bench instance
-    )
-    catalog.create_achievement(
-        ctx,
-        issuer_slug="default",
-        spec=AchievementSpec(
-            slug="ethics",
-            name="Ethics",
-            description="d",
-            criteria_narrative="c",
-            credits_available=Decimal("1"),
-            credit_category="ethics",
-        ),
-    )
+    pin_one_core()
+    ctx = throwaway_instance()
     lines = ["recipient,achievement,name"] + [
         f"learner{i}@example.org,ethics,Learner {i}" for i in range(rows)
     ]

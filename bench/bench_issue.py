@@ -11,39 +11,27 @@ print; nothing asserts (timed tests would be flaky on a shared machine).
 from __future__ import annotations
 
 import hashlib
-import os
 import resource
 import secrets
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 
+from instance import pin_one_core, throwaway_instance
 from sqlalchemy import Column, Integer, LargeBinary, MetaData, String, Table, insert
 
-from badger.config import load_settings
 from badger.credentials import ob2, ob3
 from badger.credentials.model import AwardInfo, RecipientInfo, to_json_bytes
-from badger.domain.achievements import AchievementSpec
-from badger.proofs.keystore import MemoryKeyStore
 from badger.proofs.signing import add_data_integrity_proof, sign_ob2_jws, sign_vc_jwt
-from badger.services import catalog, identity, setup
-from badger.services.context import build_context
+from badger.services import identity
 from badger.services.issue import IssueRequest, achievement_info, issue_award, issuer_info
-from badger.services.mail import MemoryMailer
 from badger.store.models import Achievement, Issuer
 
 BATCH = 500
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-
-
-def pin_one_core() -> None:
-    if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
 
 
 def peak_rss_mib() -> float:
@@ -53,40 +41,8 @@ def peak_rss_mib() -> float:
 def main() -> None:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
     pin_one_core()
-    tmp = Path(tempfile.mkdtemp(prefix="badger-bench-"))
-    settings = load_settings(
-        environ={},
-        overrides={
-            "instance_dir": tmp / "instance",
-            "keys_dir": tmp / "keys",
-            "base_url": "https://badges.example.org",
-        },
-    )
-    ctx = build_context(settings, mailer=MemoryMailer(), keystore=MemoryKeyStore())
-    setup.initialize(
-        ctx,
-        issuer=setup.IssuerInput(
-            slug="default",
-            name="Bench Institute",
-            url="https://bench.example.org",
-            email="office@bench.example.org",
-        ),
-        admin_email="admin@bench.example.org",
-        admin_password="correct horse battery",  # noqa: S106 - throwaway bench instance
-    )
-    catalog.create_achievement(
-        ctx,
-        issuer_slug="default",
-        spec=AchievementSpec(
-            slug="ethics",
-            name="Ethics and Disclosure",
-            description="The ethics unit.",
-            criteria_narrative="Pass the quiz.",
-            credits_available=Decimal("1.5"),
-            credit_category="ethics",
-            validity_days=365,
-        ),
-    )
+    ctx = throwaway_instance()
+    settings = ctx.settings
     with ctx.uow() as uow:
         issuer_row = uow.session.query(Issuer).one()
         achievement_row = uow.session.query(Achievement).one()

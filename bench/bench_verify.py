@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import socket
 import subprocess
 import sys
@@ -23,22 +22,18 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Callable
-from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from badger.config import load_settings  # noqa: E402
-from badger.domain.achievements import AchievementSpec  # noqa: E402
+from instance import pin_one_core, throwaway_instance  # noqa: E402
+
 from badger.proofs.di_eddsa_rdfc_2022 import resolve_did_key, verify_proof  # noqa: E402
 from badger.proofs.jws import verify_compact_jws  # noqa: E402
-from badger.proofs.keystore import KeyAlgorithm, MemoryKeyStore  # noqa: E402
+from badger.proofs.keystore import KeyAlgorithm  # noqa: E402
 from badger.proofs.vc_jwt import verify_vc_jwt  # noqa: E402
-from badger.services import catalog, setup  # noqa: E402
-from badger.services.context import build_context  # noqa: E402
 from badger.services.issue import IssueRequest, get_document, issue_award  # noqa: E402
-from badger.services.mail import MemoryMailer  # noqa: E402
 from badger.services.verification import verify_input  # noqa: E402
 
 
@@ -56,38 +51,8 @@ def main() -> None:
     # logs each such read; thousands of them would drown the figures.
     logging.getLogger("badger.proofs.jws").setLevel(logging.ERROR)
     seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 2.0
-    if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
-    tmp = Path(tempfile.mkdtemp(prefix="badger-bench-verify-"))
-    settings = load_settings(
-        environ={},
-        overrides={
-            "instance_dir": tmp / "i",
-            "keys_dir": tmp / "k",
-            "base_url": "https://badges.example.org",
-        },
-    )
-    ctx = build_context(settings, mailer=MemoryMailer(), keystore=MemoryKeyStore())
-    setup.initialize(
-        ctx,
-        issuer=setup.IssuerInput(
-            "default", "Bench Institute", "https://bench.example.org", "o@bench.example.org"
-        ),
-        admin_email="admin@bench.example.org",
-        admin_password="correct horse battery",  # noqa: S106 - throwaway bench instance
-    )
-    catalog.create_achievement(
-        ctx,
-        issuer_slug="default",
-        spec=AchievementSpec(
-            slug="ethics",
-            name="Ethics",
-            description="The ethics unit.",
-            criteria_narrative="Pass.",
-            credits_available=Decimal("1.5"),
-            credit_category="ethics",
-        ),
-    )
+    pin_one_core()
+    ctx = throwaway_instance()
     award = issue_award(ctx, IssueRequest("ethics", "ada@example.org"), actor="bench")
     docs = {
         fmt: get_document(ctx, award.public_id, fmt).content
@@ -97,13 +62,14 @@ def main() -> None:
     jwt_token = docs["ob3-jwt"].decode()
     jws = docs["ob2-signed"].decode()
     rsa_pem = ctx.keystore.active_key("default", KeyAlgorithm.RS256).public_pem
+    jwt_pem = ctx.keystore.active_key("default", ctx.settings.vc_jwt_alg).public_pem
     now = ctx.now()
 
     print(f"one core, {seconds:g} s per figure")
     rows = [
         (
             "OB 3.0 VC-JWT",
-            lambda: verify_vc_jwt(jwt_token, lambda kid, jwk: rsa_pem, now),
+            lambda: verify_vc_jwt(jwt_token, lambda kid, jwk: jwt_pem, now),
             docs["ob3-jwt"],
             2000,
         ),

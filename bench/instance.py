@@ -1,0 +1,61 @@
+"""A throwaway badger instance for benchmarks: temp folder, SQLite, in-memory keys."""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from decimal import Decimal
+from pathlib import Path
+
+from badger.config import load_settings
+from badger.domain.achievements import AchievementSpec
+from badger.proofs.keystore import MemoryKeyStore
+from badger.services import catalog, setup
+from badger.services.context import Context, build_context
+from badger.services.mail import MemoryMailer
+
+ETHICS = AchievementSpec(
+    slug="ethics",
+    name="Ethics and Disclosure",
+    description="The ethics unit.",
+    criteria_narrative="Pass the quiz.",
+    credits_available=Decimal("1.5"),
+    credit_category="ethics",
+    validity_days=365,
+)
+
+
+def pin_one_core() -> None:
+    """Benchmarks state figures for one core."""
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+
+
+def throwaway_instance(*, with_ethics: bool = True) -> Context:
+    """An initialised instance (issuer, admin, keys) in a temp folder, quiet logs."""
+    logging.getLogger("badger").setLevel(logging.WARNING)
+    tmp = Path(tempfile.mkdtemp(prefix="badger-bench-"))
+    settings = load_settings(
+        environ={},
+        overrides={
+            "instance_dir": tmp / "instance",
+            "keys_dir": tmp / "keys",
+            "base_url": "https://badges.example.org",
+        },
+    )
+    ctx = build_context(settings, mailer=MemoryMailer(), keystore=MemoryKeyStore())
+    setup.initialize(
+        ctx,
+        issuer=setup.IssuerInput(
+            slug="default",
+            name="Bench Institute",
+            url="https://bench.example.org",
+            email="office@bench.example.org",
+        ),
+        admin_email="admin@bench.example.org",
+        admin_password="correct horse battery",  # noqa: S106 - throwaway bench instance
+    )
+    if with_ethics:
+        catalog.create_achievement(ctx, issuer_slug="default", spec=ETHICS)
+    return ctx
