@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import itertools
 import re
 from dataclasses import asdict, dataclass
 from decimal import Decimal
@@ -100,6 +101,21 @@ def list_achievements(
         return [_achievement_view(r) for r in uow.session.scalars(stmt)]
 
 
+_generation = itertools.count(1)
+_current_generation = 0
+
+
+def _bump_generation() -> None:
+    # Tells caches in this process (the awarding engine's rule index) that
+    # definitions changed, without a database round trip on their hot path.
+    global _current_generation
+    _current_generation = next(_generation)
+
+
+def generation() -> int:
+    return _current_generation
+
+
 def add_achievement(
     uow: UnitOfWork, *, issuer_slug: str, spec: AchievementSpec, actor: str, now: Any
 ) -> AchievementView:
@@ -136,6 +152,7 @@ def add_achievement(
     )
     uow.session.add(row)
     uow.session.flush()
+    _bump_generation()
     audit.record(
         uow,
         actor=actor,
