@@ -8,6 +8,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
+# Public ids in issued badges use this origin; it follows HOST/PORT unless set.
+BADGER_BASE_URL ?= http://$(HOST):$(PORT)
 
 .PHONY: run test lint pytest install install-test bench lock clean
 
@@ -27,8 +29,8 @@ install: $(VENV)/.installed-run
 install-test: $(VENV)/.installed-test
 
 run: install
-	$(BIN)/badger demo
-	$(BIN)/badger serve --host $(HOST) --port $(PORT)
+	BADGER_BASE_URL=$(BADGER_BASE_URL) $(BIN)/badger demo
+	BADGER_BASE_URL=$(BADGER_BASE_URL) $(BIN)/badger serve --host $(HOST) --port $(PORT)
 
 lint: install-test
 	$(BIN)/ruff check badger tests bench
