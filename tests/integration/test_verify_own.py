@@ -96,3 +96,35 @@ def test_offline_refuses_remote_urls(initialized):
 def test_private_addresses_are_never_fetched(initialized):
     report = verify_input(initialized, "http://169.254.169.254/latest/meta-data", offline=False)
     assert report.verdict.value == "unusable"
+
+
+ASSETS = __import__("pathlib").Path(__file__).resolve().parents[1] / "assets" / "svg"
+
+
+@pytest.mark.parametrize("name", ["billion-laughs.svg", "external-entity.svg", "external-dtd.svg"])
+def test_hostile_svgs_are_unusable_not_a_crash(initialized, name):
+    report = verify_input(initialized, (ASSETS / name).read_bytes(), offline=True)
+    assert report.verdict.value == "unusable"
+
+
+def test_a_png_bomb_is_unusable_not_a_crash(initialized):
+    import struct
+    import zlib
+
+    from tests.unit.credentials.test_baking import png_chunk
+
+    ihdr = struct.pack(">IIBBBBB", 100_000, 100_000, 8, 0, 0, 0, 0)
+    bomb = (
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", ihdr)
+        + png_chunk(b"IDAT", zlib.compress(b"\x00" * 400_004, 9))
+        + png_chunk(b"IEND", b"")
+    )
+    assert verify_input(initialized, bomb, offline=True).verdict.value == "unusable"
+
+
+def test_deeply_nested_json_is_unusable(initialized):
+    assert (
+        verify_input(initialized, "[" * 100_000 + "]" * 100_000, offline=True).verdict.value
+        == "unusable"
+    )
