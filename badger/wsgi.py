@@ -26,6 +26,15 @@ def application() -> Flask:
         sys.exit(f"badger: configuration error: {exc}")
 
 
+def _dispose_inherited_pool(app: Flask) -> Any:
+    def post_fork(server: Any, worker: Any) -> None:
+        context = app.extensions.get("badger")
+        if context is not None:
+            context.engine.dispose(close=False)
+
+    return post_fork
+
+
 class GunicornApplication(BaseApplication):  # type: ignore[misc]
     """Runs an already-built app under gunicorn (used by ``badger serve --workers``)."""
 
@@ -37,6 +46,9 @@ class GunicornApplication(BaseApplication):  # type: ignore[misc]
     def load_config(self) -> None:
         for key, value in self.options.items():
             self.cfg.set(key, value)
+        # The app (and its connection pool) was built before gunicorn forked;
+        # each worker must open its own connections, never share the parent's.
+        self.cfg.set("post_fork", _dispose_inherited_pool(self.app))
 
     def load(self) -> Flask:
         return self.app
