@@ -853,6 +853,37 @@ def ledger_simulate(
     policy, result = ledger.simulate(
         _load_json(policy_file), _load_json(activities_file), as_of=moment
     )
+    _print_ledger(policy, result, as_json)
+
+
+@ledger_group.command("show")
+@click.argument("recipient")
+@click.option("--policy", "policy_file", type=click.File("r"), required=True)
+@click.option("--cycle-start", required=True, help="ISO date the cycle began.")
+@click.option("--extension-days", type=click.IntRange(0, 3650), default=0, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def ledger_show(
+    recipient: str, policy_file: Any, cycle_start: str, extension_days: int, as_json: bool
+) -> None:
+    """The ledger of RECIPIENT's cycle from the badges and activities badger holds."""
+    try:
+        start = datetime.fromisoformat(cycle_start.replace("Z", "+00:00"))
+    except ValueError:
+        fail(f"--cycle-start: {cycle_start!r} is not an ISO 8601 date")
+    if start.tzinfo is None:
+        start = start.replace(tzinfo=UTC)
+    policy, result = ledger.learner_ledger(
+        _context(),
+        recipient,
+        _load_json(policy_file),
+        cycle_start=start,
+        extension_days=extension_days,
+    )
+    _print_ledger(policy, result, as_json)
+
+
+def _print_ledger(policy: Any, result: Any, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(ledger.ledger_json(policy, result), indent=2))
         return

@@ -13,7 +13,9 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from badger.domain.errors import ValidationError
+from sqlalchemy import select
+
+from badger.domain.errors import NotFound, ValidationError
 from badger.domain.ledger import (
     CategoryRule,
     CycleWindow,
@@ -24,7 +26,10 @@ from badger.domain.ledger import (
     SeriesCap,
     compute,
 )
+from badger.domain.recipients import parse_identifier
+from badger.services.context import Context
 from badger.services.validation import validate
+from badger.store.models import Achievement, Award, LearnerIdentifier, Submission
 
 
 def _credits(value: Any) -> Decimal:
@@ -187,3 +192,89 @@ def ledger_json(policy: Policy, ledger: Ledger) -> dict[str, Any]:
             for line in ledger.lines
         ],
     }
+
+
+# ---------------------------------------------------------------- a learner's ledger from the database
+
+ACTIVITY_TYPES_FROM_TAGS = ("webinar", "conference", "course")
+
+
+def learner_items(ctx: Context, recipient: str) -> list[LedgerItem]:
+    """Ledger items for one learner: active awards with credit, and approved activities."""
+    ident = parse_identifier(recipient)
+    with ctx.uow() as uow:
+        learner_id = uow.session.scalar(
+            select(LearnerIdentifier.learner_id).where(
+                LearnerIdentifier.kind == ident.kind.value,
+                LearnerIdentifier.value == ident.value,
+            )
+        )
+        if learner_id is None:
+            raise NotFound(f"no learner {ident.value}")
+        items: list[LedgerItem] = []
+        awards = uow.session.execute(
+            select(Award, Achievement)
+            .join(Achievement, Award.achievement_id == Achievement.id)
+            .where(Award.learner_id == learner_id, Award.status == "active")
+        )
+        for award, achievement in awards:
+            credits = (
+                award.credits_earned
+                if award.credits_earned is not None
+                else achievement.credits_available
+            )
+            if credits is None or not achievement.credit_category:
+                continue  # not a CE unit (e.g. the certification itself)
+            tags = set(achievement.tags or ())
+            items.append(
+                LedgerItem(
+                    id=award.public_id,
+                    name=achievement.name,
+                    credits=credits,
+                    categories=(achievement.credit_category,),
+                    earned_at=award.issued_on,
+                    achievement=achievement.slug,
+                    series=achievement.series,
+                    activity_type=next((t for t in ACTIVITY_TYPES_FROM_TAGS if t in tags), None),
+                )
+            )
+        activities = uow.session.scalars(
+            select(Submission).where(
+                Submission.learner_id == learner_id,
+                Submission.kind == "activity",
+                Submission.status == "approved",
+            )
+        )
+        for sub in activities:
+            if sub.credits is None or not sub.category:
+                continue
+            items.append(
+                LedgerItem(
+                    id=sub.public_id,
+                    name=sub.title or "approved activity",
+                    credits=sub.credits,
+                    categories=(sub.category,),
+                    earned_at=sub.activity_date or sub.reviewed_at or sub.created_at,
+                    learning_minutes=sub.learning_minutes,
+                )
+            )
+        return items
+
+
+def learner_ledger(
+    ctx: Context,
+    recipient: str,
+    policy_data: Any,
+    *,
+    cycle_start: datetime,
+    extension_days: int = 0,
+) -> tuple[Policy, Ledger]:
+    """The ledger of a learner's cycle under a policy, from what badger holds."""
+    if cycle_start.tzinfo is None:
+        raise ValidationError("cycle_start", "needs a time zone")
+    if not 0 <= extension_days <= 3650:
+        raise ValidationError("extension_days", "between 0 and 3650")
+    policy = parse_policy(policy_data)
+    deadline = add_months(cycle_start, policy.cycle_months) + timedelta(days=extension_days)
+    window = CycleWindow(cycle_start, deadline)
+    return policy, compute(policy, learner_items(ctx, recipient), window)

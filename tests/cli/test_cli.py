@@ -379,3 +379,54 @@ def test_review_from_the_command_line(run):
     )
     assert missing.exit_code == 1
     assert "error:" in missing.output
+
+
+def test_ledger_show_counts_a_learners_real_badges(run, tmp_path):
+    from datetime import UTC, datetime, timedelta
+    from pathlib import Path
+
+    # The badges are issued now (the CLI uses the real clock): a cycle that began a month ago.
+    start = (datetime.now(UTC) - timedelta(days=30)).date().isoformat()
+
+    run("demo", "--admin-password", "correct horse battery")
+    for slug in (
+        "social-analytics-101",
+        "attribution-models",
+        "ethics-disclosure",
+        "training-library-video-strategy",
+        "csms",
+    ):
+        assert run("issue", slug, "ada@example.org").exit_code == 0
+    policy = Path(__file__).resolve().parents[2] / "examples" / "csms-policy.json"
+    result = run(
+        "ledger",
+        "show",
+        "ada@example.org",
+        "--policy",
+        str(policy),
+        "--cycle-start",
+        start,
+        "--json",
+    )
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.output)
+    categories = {c["name"]: c for c in body["categories"]}
+    assert categories["analytics"]["counted"] == 5.0  # 3 + 3 capped at 5
+    assert categories["training-library"]["exempt"] is True
+    assert (
+        body["counted_total"] == 11.0
+    )  # analytics 5 + ethics 2 + library 4; the certification carries no CEU
+    assert {r["code"]: r["met"] for r in body["requirements"]}["required:ethics-disclosure"] is True
+    text = run("ledger", "show", "ada@example.org", "--policy", str(policy), "--cycle-start", start)
+    assert "11 of 30 counted, 19 to go" in text.output
+    unknown = run(
+        "ledger",
+        "show",
+        "nobody@example.org",
+        "--policy",
+        str(policy),
+        "--cycle-start",
+        start,
+    )
+    assert unknown.exit_code == 1
+    assert "no learner nobody@example.org" in unknown.output
