@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
@@ -33,6 +34,11 @@ from badger.store.db import make_engine
 from badger.store.models import Base
 
 PG_URL = os.environ.get("BADGER_TEST_DATABASE_URL", "")
+
+# Property tests: no per-example deadline (a loaded 2-core CI machine makes
+# timings meaningless; speed is measured by bench/), failing examples printed.
+hypothesis_settings.register_profile("badger", deadline=None, print_blob=True)
+hypothesis_settings.load_profile("badger")
 FIXED_NOW = datetime(2026, 3, 14, 15, 9, 26, tzinfo=UTC)
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
