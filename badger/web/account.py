@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from badger.services import accounts, claims
+from badger.services import accounts, awards, claims, review
 from badger.web.auth import User
 from badger.web.context import get_context
 from badger.web.forms import ConfirmForm, LoginForm, TokenForm
@@ -50,6 +50,15 @@ def logout() -> Any:
     return redirect(url_for("public.home"))
 
 
+def _learner_lists() -> dict[str, Any]:
+    ctx, me = get_context(), current_user.view
+    return {
+        "badges": awards.list_awards(ctx, learner_public_id=me.learner_public_id),
+        "submissions": review.submissions_of(ctx, me.learner_public_id),
+        "claims": claims.pending_claims(ctx, me.learner_public_id),
+    }
+
+
 @bp.get("/account")
 @login_required
 def profile() -> str:
@@ -60,6 +69,7 @@ def profile() -> str:
         form=TokenForm(),
         confirm=ConfirmForm(),
         new_token=None,
+        **_learner_lists(),
     )
 
 
@@ -82,7 +92,12 @@ def create_token() -> Any:
         status = 400
     tokens = accounts.list_api_tokens(ctx, current_user.view.public_id)
     return render_template(
-        "account/profile.html", tokens=tokens, form=form, confirm=ConfirmForm(), new_token=new_token
+        "account/profile.html",
+        tokens=tokens,
+        form=form,
+        confirm=ConfirmForm(),
+        new_token=new_token,
+        **_learner_lists(),
     ), status
 
 

@@ -419,3 +419,29 @@ def test_evidence_can_be_uploaded_as_a_file(client, initialized, create_account)
         content_type="multipart/form-data",
     )
     assert sent.status_code == 201, sent.json
+
+
+def test_account_page_lists_the_learners_badges_and_submissions(
+    client, initialized, create_account
+):
+    from badger.services.issue import IssueRequest, issue_award
+
+    auth = {"Authorization": f"Bearer {_admin_token(initialized)}"}
+    client.post("/api/v1/achievements", json={**ETHICS, "name": "Ethics <Unit>"}, headers=auth)
+    learner = create_account("page@example.org")
+    issue_award(initialized, IssueRequest("ethics", "page@example.org"), actor="t")
+    from badger.services import review
+
+    review.submit_activity(
+        initialized,
+        learner_public_id=learner.learner_public_id,
+        title="Local meetup talk",
+        credits=__import__("decimal").Decimal("1"),
+        category="content-strategy",
+        actor="t",
+    )
+    client.login("page@example.org")
+    html = client.get("/account").get_data(as_text=True)
+    assert "Your badges" in html
+    assert "Ethics &lt;Unit&gt;" in html
+    assert "Local meetup talk" in html
