@@ -23,7 +23,7 @@ from badger.services import audit
 from badger.services.context import Context
 from badger.services.identity import IssuerIdentity, for_issuer, status_list_url
 from badger.store.db import UnitOfWork
-from badger.store.models import Award, Issuer, StatusAllocation, StatusList
+from badger.store.models import Award, Issuer, StatusAllocation, StatusList, StatusListContent
 
 PURPOSES = ("revocation", "suspension")
 LIST_SIZE = bsl.DEFAULT_LENGTH
@@ -55,7 +55,7 @@ def _open_list(uow: UnitOfWork, issuer: Issuer, purpose: str) -> StatusList | No
 def sign_list(ctx: Context, status: StatusList, identity: IssuerIdentity, now: datetime) -> None:
     """(Re-)sign the list's credential from its current bits and keep it on the row."""
     url = status_list_url(ctx.settings, status.public_id)
-    bits = bsl.Bitstring.from_bytes(status.bits)
+    bits = bsl.Bitstring.from_bytes(status.content.bits)
     credential = bsl.status_list_credential(
         url,
         # A plain id: "Profile" is an OB term, undefined under the VC context alone.
@@ -67,7 +67,8 @@ def sign_list(ctx: Context, status: StatusList, identity: IssuerIdentity, now: d
     signed = add_data_integrity_proof(
         credential, ctx.keystore, identity.slug, identity.verification_method, now
     )
-    status.document = to_json_bytes(signed)
+    status.content.document = to_json_bytes(signed)
+    status.content.updated_at = now
 
 
 def allocate(
@@ -87,7 +88,7 @@ def allocate(
             purpose=purpose,
             size=LIST_SIZE,
             allocated=0,
-            bits=bytes(LIST_SIZE // 8),
+            content=StatusListContent(bits=bytes(LIST_SIZE // 8), updated_at=now),
         )
         uow.session.add(status)
         uow.session.flush()
@@ -124,9 +125,9 @@ def _flip(
     ctx: Context, uow: UnitOfWork, award: Award, purpose: str, value: bool, now: datetime
 ) -> None:
     status, index = _allocation(uow, award, purpose)
-    bits = bsl.Bitstring.from_bytes(status.bits)
+    bits = bsl.Bitstring.from_bytes(status.content.bits)
     bits.set(index, value)
-    status.bits = bits.to_bytes()
+    status.content.bits = bits.to_bytes()
     sign_list(ctx, status, for_issuer(ctx, award.issuer), now)
 
 
@@ -215,7 +216,9 @@ def unsuspend(ctx: Context, award_id: str, *, actor: str) -> StatusChange:
 def status_list_document(ctx: Context, list_public_id: str) -> tuple[bytes, datetime]:
     """The signed list credential as stored, and when it last changed (for caching)."""
     with ctx.uow() as uow:
-        row = uow.session.scalar(select(StatusList).where(StatusList.public_id == list_public_id))
+        row = uow.session.scalar(
+            select(StatusListContent).join(StatusList).where(StatusList.public_id == list_public_id)
+        )
         if row is None or row.document is None:
             raise NotFound(f"no status list {list_public_id}")
         return row.document, row.updated_at

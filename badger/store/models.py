@@ -314,7 +314,12 @@ class IssuedDocument(Base):
 
 
 class StatusList(Base):
-    """A Bitstring Status List (revocation or suspension) of one issuer."""
+    """A Bitstring Status List (revocation or suspension) of one issuer.
+
+    The bits and the signed list credential live in :class:`StatusListContent`:
+    every award allocates an index here, and that small row must not drag the
+    16 KiB bitstring along with each update.
+    """
 
     __tablename__ = "status_list"
 
@@ -324,16 +329,32 @@ class StatusList(Base):
     purpose: Mapped[str] = mapped_column(String(12))
     size: Mapped[int] = mapped_column(Integer, default=131072)
     allocated: Mapped[int] = mapped_column(Integer, default=0)
-    bits: Mapped[bytes] = mapped_column(LargeBinary)
-    # The signed BitstringStatusListCredential for the current bits, re-signed
-    # in the same transaction that flips a bit (served as stored).
-    document: Mapped[bytes | None] = mapped_column(LargeBinary)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    content: Mapped[StatusListContent] = relationship(
+        back_populates="status_list", cascade="all, delete-orphan"
+    )
 
     __table_args__ = (
         CheckConstraint("purpose IN ('revocation', 'suspension')", name="purpose"),
         CheckConstraint("allocated <= size", name="capacity"),
     )
+
+
+class StatusListContent(Base):
+    """The bits of a status list and its signed credential, re-signed when a bit flips."""
+
+    __tablename__ = "status_list_content"
+
+    status_list_id: Mapped[int] = mapped_column(
+        ForeignKey("status_list.id", ondelete="CASCADE"), primary_key=True
+    )
+    bits: Mapped[bytes] = mapped_column(LargeBinary)
+    # The signed BitstringStatusListCredential for the current bits (served as stored).
+    document: Mapped[bytes | None] = mapped_column(LargeBinary)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    status_list: Mapped[StatusList] = relationship(back_populates="content")
 
 
 class StatusAllocation(Base):

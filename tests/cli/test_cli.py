@@ -111,11 +111,11 @@ def test_unreachable_database_is_reported_not_raised(run):
 def test_db_upgrade_and_current(run):
     assert "current: empty" in run("db", "current").output
     assert run("db", "current").exit_code == 1
-    assert "upgraded empty database -> 0004" in run("db", "upgrade").output
-    assert "already at 0004" in run("db", "upgrade").output
+    assert "upgraded empty database -> 0005" in run("db", "upgrade").output
+    assert "already at 0005" in run("db", "upgrade").output
     current = run("db", "current")
     assert current.exit_code == 0
-    assert "current: 0004  head: 0004" in current.output
+    assert "current: 0005  head: 0005" in current.output
 
 
 def test_demo_loads_once_and_reports_credentials(run):
