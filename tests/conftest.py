@@ -75,7 +75,8 @@ def _fast_password_hashing() -> Iterator[None]:
 # ---------------------------------------------------------------- standards data
 
 
-def _spec_dir() -> Path:
+def spec_path() -> Path:
+    """Where ``shared/spec`` should be (it may be absent); see the ``spec_dir`` fixture."""
     configured = os.environ.get("BADGER_SPEC_DIR")
     if configured:
         return Path(configured)
@@ -85,7 +86,7 @@ def _spec_dir() -> Path:
 @pytest.fixture(scope="session")
 def spec_dir() -> Path:
     """``shared/spec`` beside the repository (or ``BADGER_SPEC_DIR``); skips when absent."""
-    path = _spec_dir()
+    path = spec_path()
     if not (path / "contexts-index.json").is_file():
         pytest.skip(
             f"standards data not found at {path}: put shared/spec beside the repository "

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,6 +25,7 @@ from badger.credentials.model import (
 )
 from badger.domain.errors import ValidationError
 from badger.domain.recipients import identity_matches, normalize_email
+from tests.conftest import spec_path
 
 DATE_TIME_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 NOW = datetime(2026, 3, 14, 15, 9, 26, 535897, tzinfo=UTC)
@@ -69,15 +68,8 @@ ACHIEVEMENT = AchievementInfo(
 RECIPIENT = RecipientInfo(salt="deadsea", email="beth@example.org")
 
 
-def spec_dir() -> Path:
-    configured = os.environ.get("BADGER_SPEC_DIR")
-    return (
-        Path(configured) if configured else Path(__file__).resolve().parents[4] / "shared" / "spec"
-    )
-
-
 def spec_example(name: str) -> dict[str, Any]:
-    path = spec_dir() / "ob_v2p0" / "examples" / name
+    path = spec_path() / "ob_v2p0" / "examples" / name
     if not path.is_file():
         pytest.skip(f"OB 2.0 example not found at {path} (set BADGER_SPEC_DIR)")
     return json.loads(path.read_text(encoding="utf-8"))

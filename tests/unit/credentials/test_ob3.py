@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -37,6 +35,7 @@ from badger.credentials.model import (
 )
 from badger.domain.errors import ValidationError
 from badger.domain.recipients import normalize_email
+from tests.conftest import spec_path
 
 SCHEMA_NAME = "ob_v3p0_achievementcredential_schema.json"
 DATE_TIME_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
@@ -57,16 +56,9 @@ FAKE_PROOF = [
 # ------------------------------------------------------------------ schemas
 
 
-def spec_dir() -> Path:
-    configured = os.environ.get("BADGER_SPEC_DIR")
-    return (
-        Path(configured) if configured else Path(__file__).resolve().parents[4] / "shared" / "spec"
-    )
-
-
 @cache
 def _validators() -> dict[str, Draft201909Validator] | None:
-    folder = spec_dir() / "ob_v3p0" / "schema"
+    folder = spec_path() / "ob_v3p0" / "schema"
     paths = {
         "strict": folder / "json" / SCHEMA_NAME,
         "json-ld": folder / "json-ld-adaptation" / SCHEMA_NAME,
@@ -95,7 +87,7 @@ def _validators() -> dict[str, Draft201909Validator] | None:
 def schema_validators() -> dict[str, Draft201909Validator]:
     validators = _validators()
     if validators is None:
-        pytest.skip(f"OB 3.0 JSON Schemas not found under {spec_dir()} (set BADGER_SPEC_DIR)")
+        pytest.skip(f"OB 3.0 JSON Schemas not found under {spec_path()} (set BADGER_SPEC_DIR)")
     return validators
 
 
@@ -400,7 +392,7 @@ def test_every_built_credential_passes_both_schemas_and_the_json_binding_rules(
 
 def test_the_spec_example_shape_is_reproduced_key_for_key() -> None:
     """Our minimal credential has the keys of the spec's basic example, and more."""
-    path = spec_dir() / "ob_v3p0" / "examples" / "basic-openbadgecredential.json"
+    path = spec_path() / "ob_v3p0" / "examples" / "basic-openbadgecredential.json"
     if not path.is_file():
         pytest.skip(f"OB 3.0 examples not found at {path}")
     example = json.loads(path.read_text(encoding="utf-8"))

@@ -5,8 +5,6 @@ from __future__ import annotations
 import base64
 import gzip
 import json
-import os
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -24,18 +22,12 @@ from badger.credentials.status_list import (
     status_entry,
     status_list_credential,
 )
-
-
-def spec_dir() -> Path:
-    configured = os.environ.get("BADGER_SPEC_DIR")
-    return (
-        Path(configured) if configured else Path(__file__).resolve().parents[4] / "shared" / "spec"
-    )
+from tests.conftest import spec_path
 
 
 def fixture_list_credential() -> dict:
     path = (
-        spec_dir()
+        spec_path()
         / "ob_v3p0"
         / "fixtures-1edtech-validator"
         / "bitstring-status-list-credential.json"
@@ -392,7 +384,7 @@ def test_status_entry_refuses_bad_input(index: object, purpose: str, message: st
 def test_the_1edtech_revoked_credential_points_at_the_set_bit() -> None:
     fixture = fixture_list_credential()
     path = (
-        spec_dir()
+        spec_path()
         / "ob_v3p0"
         / "fixtures-1edtech-validator"
         / "bitstring-status-revoked-credential.json"
