@@ -28,6 +28,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -427,6 +428,10 @@ class Upload(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+OPEN_EVIDENCE = "kind = 'evidence' AND status IN ('submitted', 'returned')"
+OPEN_EVIDENCE_INDEX = "uq_submission_open_evidence"
+
+
 class Submission(Base):
     """Evidence for an achievement, an activity worth credits, or a catalogue proposal.
 
@@ -466,6 +471,17 @@ class Submission(Base):
         ),
         Index("ix_submission_status", "status"),
         Index("ix_submission_learner_id", "learner_id"),
+        # At most one open (submitted or returned) evidence submission per
+        # learner and achievement: the check in services.review cannot see a
+        # concurrent insert that has not committed yet (migration 0006).
+        Index(
+            OPEN_EVIDENCE_INDEX,
+            "learner_id",
+            "achievement_id",
+            unique=True,
+            sqlite_where=text(OPEN_EVIDENCE),
+            postgresql_where=text(OPEN_EVIDENCE),
+        ),
     )
 
 
@@ -534,6 +550,177 @@ class BulkJobRow(Base):
         UniqueConstraint("job_id", "position"),
         CheckConstraint("status IN ('issued', 'skipped', 'failed')", name="status"),
     )
+
+
+class RenewalPolicy(Base):
+    """One version of a renewal policy (schemas/renewal-policy.json), never edited.
+
+    A learner's cycle points at the version it started under; a new version of
+    the same key is a new row.
+    """
+
+    __tablename__ = "renewal_policy"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(80))
+    version: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("key", "version"),
+        CheckConstraint("version >= 1", name="version_positive"),
+    )
+
+
+class CertificationCycle(Base):
+    """A learner's renewal cycle of one certification under one policy version.
+
+    ``open_policy_key`` holds the policy key while the cycle is open and is
+    NULL once it is renewed or lapsed: the unique constraint on it allows one
+    open cycle per learner and key on every backend (NULLs never collide).
+    """
+
+    __tablename__ = "certification_cycle"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_public_id)
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learner.id"))
+    policy_id: Mapped[int] = mapped_column(ForeignKey("renewal_policy.id"))
+    policy_key: Mapped[str] = mapped_column(String(80))
+    open_policy_key: Mapped[str | None] = mapped_column(String(80))
+    certification_id: Mapped[int] = mapped_column(ForeignKey("achievement.id"))
+    starts_at: Mapped[datetime]
+    base_deadline: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(12), default="active")
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    status_changed_at: Mapped[datetime | None]
+    renewal_award_id: Mapped[int | None] = mapped_column(ForeignKey("award.id"))
+    # What the renewal counted (credit total and item ids), for the revocation cascade.
+    renewal_basis: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    renewed_at: Mapped[datetime | None]
+    previous_cycle_id: Mapped[int | None] = mapped_column(ForeignKey("certification_cycle.id"))
+    superseded_at: Mapped[datetime | None]
+    review_state: Mapped[str | None] = mapped_column(String(12))
+    review_reason: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    learner: Mapped[Learner] = relationship()
+    policy: Mapped[RenewalPolicy] = relationship()
+    certification: Mapped[Achievement] = relationship()
+    renewal_award: Mapped[Award | None] = relationship()
+    previous_cycle: Mapped[CertificationCycle | None] = relationship(
+        remote_side="CertificationCycle.id"
+    )
+    extensions: Mapped[list[CycleExtension]] = relationship(
+        back_populates="cycle", order_by="CycleExtension.id"
+    )
+    hiatus_periods: Mapped[list[CycleHiatus]] = relationship(
+        back_populates="cycle", order_by="CycleHiatus.id"
+    )
+
+    __table_args__ = (
+        UniqueConstraint("learner_id", "open_policy_key"),
+        CheckConstraint(
+            "status IN ('active', 'inactive', 'grace', 'lapsed', 'renewed')", name="status"
+        ),
+        CheckConstraint(
+            "review_state IS NULL OR review_state IN ('pending', 'reinstated', 'revoked')",
+            name="review_state",
+        ),
+        CheckConstraint("base_deadline > starts_at", name="deadline_after_start"),
+        Index("ix_certification_cycle_status", "status"),
+    )
+
+
+class CycleExtension(Base):
+    """Staff moved a cycle's deadline by ``days`` (audited; never edited)."""
+
+    __tablename__ = "cycle_extension"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("certification_cycle.id"))
+    days: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+    granted_by: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    cycle: Mapped[CertificationCycle] = relationship(back_populates="extensions")
+
+    __table_args__ = (
+        CheckConstraint("days > 0", name="days_positive"),
+        Index("ix_cycle_extension_cycle_id", "cycle_id"),
+    )
+
+
+class CycleHiatus(Base):
+    """An inactive period: the cycle clock pauses from ``started_at`` to ``ended_at``."""
+
+    __tablename__ = "cycle_hiatus"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("certification_cycle.id"))
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    reason: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(300))
+    ended_by: Mapped[str | None] = mapped_column(String(300))
+    # The certification credential suspended for the hiatus (lifted on reactivation).
+    suspended_award_id: Mapped[int | None] = mapped_column(ForeignKey("award.id"))
+
+    cycle: Mapped[CertificationCycle] = relationship(back_populates="hiatus_periods")
+
+    __table_args__ = (
+        CheckConstraint("ended_at IS NULL OR ended_at >= started_at", name="ends_after_start"),
+        Index("ix_cycle_hiatus_cycle_id", "cycle_id"),
+    )
+
+
+class CycleRequest(Base):
+    """A learner asks for an extension, a hiatus or reactivation; staff decide."""
+
+    __tablename__ = "cycle_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_public_id)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("certification_cycle.id"))
+    learner_id: Mapped[int] = mapped_column(ForeignKey("learner.id"))
+    kind: Mapped[str] = mapped_column(String(12))
+    days: Mapped[int | None] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    decided_by: Mapped[str | None] = mapped_column(String(300))
+    comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None]
+
+    cycle: Mapped[CertificationCycle] = relationship()
+    learner: Mapped[Learner] = relationship()
+
+    __table_args__ = (
+        CheckConstraint("kind IN ('extension', 'hiatus', 'reactivation')", name="kind"),
+        CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status"),
+        CheckConstraint("days IS NULL OR days > 0", name="days_positive"),
+        Index("ix_cycle_request_status", "status"),
+        Index("ix_cycle_request_cycle_id", "cycle_id"),
+    )
+
+
+class CycleReminder(Base):
+    """A deadline reminder that went out; unique so each goes once."""
+
+    __tablename__ = "cycle_reminder"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("certification_cycle.id"))
+    kind: Mapped[str] = mapped_column(String(40))
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("cycle_id", "kind"),)
 
 
 @event.listens_for(IssuedDocument, "before_update")
