@@ -32,8 +32,8 @@ from badger.proofs.multikey import did_key_from_ed25519_public, did_key_verifica
 from badger.proofs.vc_jwt import sign_vc_jwt
 from badger.verify.context import VerifyContext
 from badger.verify.ob3 import verify_clr, verify_ob3_credential, verify_vc_jwt_token
-from badger.verify.ports import FetchedDocument, FetchError
 from badger.verify.report import Report, Status, Step, Verdict
+from tests.fakes import json_fetcher
 
 NOW = datetime(2026, 3, 14, 12, 0, tzinfo=UTC)
 VC2 = "https://www.w3.org/ns/credentials/v2"
@@ -45,22 +45,8 @@ HTTPS_ISSUER = "https://badges.example.org/issuers/1"
 JWKS_URL = "https://badges.example.org/.well-known/jwks.json"
 
 
-class MemoryFetcher:
-    """A Fetcher serving fixed JSON documents; every other URL is unreachable."""
-
-    def __init__(self, documents: dict[str, object] | None = None) -> None:
-        self.documents = dict(documents or {})
-
-    def get(self, url: str, *, accept: str = "application/json") -> FetchedDocument:
-        if url not in self.documents:
-            raise FetchError("unreachable", f"{url} cannot be reached in this test")
-        return FetchedDocument(
-            url, 200, "application/json", json.dumps(self.documents[url]).encode()
-        )
-
-
 def ctx_with(documents: dict | None = None, recipient: str | None = None) -> VerifyContext:
-    return VerifyContext(now=NOW, fetcher=MemoryFetcher(documents), recipient=recipient)
+    return VerifyContext(now=NOW, fetcher=json_fetcher(documents), recipient=recipient)
 
 
 class Issuer:

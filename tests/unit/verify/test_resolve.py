@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 
 import pytest
@@ -13,7 +12,6 @@ from badger.proofs.jwks import did_web_document, multikey_verification_method
 from badger.proofs.keystore import KeyAlgorithm, MemoryKeyStore
 from badger.proofs.multikey import did_key_from_ed25519_public, ed25519_public_to_multibase
 from badger.verify.context import VerifyContext
-from badger.verify.ports import FetchedDocument, FetchError
 from badger.verify.resolve import (
     KeyResolutionError,
     Ownership,
@@ -21,6 +19,7 @@ from badger.verify.resolve import (
     resolve_jwt_key,
     resolve_verification_method,
 )
+from tests.fakes import json_fetcher
 
 NOW = datetime(2026, 3, 14, 12, 0, tzinfo=UTC)
 ISSUER = "https://badges.example.org/issuers/1"
@@ -29,24 +28,8 @@ DID_WEB_URL = "https://badges.example.org/.well-known/did.json"
 JWKS_URL = "https://badges.example.org/.well-known/jwks.json"
 
 
-class MemoryFetcher:
-    """A Fetcher serving fixed JSON documents; every other URL is unreachable."""
-
-    def __init__(self, documents: dict[str, object] | None = None) -> None:
-        self.documents = dict(documents or {})
-        self.requested: list[str] = []
-
-    def get(self, url: str, *, accept: str = "application/json") -> FetchedDocument:
-        self.requested.append(url)
-        if url not in self.documents:
-            raise FetchError("unreachable", f"{url} cannot be reached in this test")
-        return FetchedDocument(
-            url, 200, "application/json", json.dumps(self.documents[url]).encode()
-        )
-
-
 def ctx_with(documents: dict[str, object] | None = None) -> VerifyContext:
-    return VerifyContext(now=NOW, fetcher=MemoryFetcher(documents))
+    return VerifyContext(now=NOW, fetcher=json_fetcher(documents))
 
 
 def raw_public(private: Ed25519PrivateKey) -> bytes:

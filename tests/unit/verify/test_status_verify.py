@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import json
 from datetime import UTC, datetime
 
 import pytest
@@ -19,29 +18,15 @@ from badger.credentials.status_list import (
 from badger.proofs.di_eddsa_rdfc_2022 import create_proof
 from badger.proofs.multikey import did_key_from_ed25519_public, did_key_verification_method
 from badger.verify.context import VerifyContext
-from badger.verify.ports import FetchedDocument, FetchError
+from badger.verify.ports import FetchedDocument
 from badger.verify.report import Report, Status, Step
 from badger.verify.status import check_status
+from tests.fakes import json_fetcher
 
 NOW = datetime(2026, 3, 14, 12, 0, tzinfo=UTC)
 LIST_URL = "https://badges.example.org/status/1"
 REVOCATIONS = "https://badges.example.org/revocations"
 CREDENTIAL_ID = "urn:uuid:7b0c3f1e-0000-4000-8000-000000000001"
-
-
-class MemoryFetcher:
-    """A Fetcher serving fixed JSON documents; every other URL is unreachable."""
-
-    def __init__(self, documents: dict[str, object] | None = None) -> None:
-        self.documents = dict(documents or {})
-
-    def get(self, url: str, *, accept: str = "application/json") -> FetchedDocument:
-        if url not in self.documents:
-            raise FetchError("unreachable", f"{url} cannot be reached in this test")
-        document = self.documents[url]
-        if isinstance(document, FetchedDocument):
-            return document
-        return FetchedDocument(url, 200, "application/json", json.dumps(document).encode())
 
 
 class Issuer:
@@ -81,7 +66,7 @@ def credential(issuer_id: str, status) -> dict:
 
 def run(document: dict, documents: dict | None = None) -> Report:
     report = Report()
-    check_status(document, VerifyContext(now=NOW, fetcher=MemoryFetcher(documents)), report)
+    check_status(document, VerifyContext(now=NOW, fetcher=json_fetcher(documents)), report)
     return report
 
 
