@@ -29,6 +29,7 @@ from badger.domain.ledger import (
 from badger.domain.recipients import parse_identifier
 from badger.services.context import Context
 from badger.services.validation import validate
+from badger.store.db import UnitOfWork
 from badger.store.models import Achievement, Award, LearnerIdentifier, Submission
 
 
@@ -211,54 +212,61 @@ def learner_items(ctx: Context, recipient: str) -> list[LedgerItem]:
         )
         if learner_id is None:
             raise NotFound(f"no learner {ident.value}")
-        items: list[LedgerItem] = []
-        awards = uow.session.execute(
-            select(Award, Achievement)
-            .join(Achievement, Award.achievement_id == Achievement.id)
-            .where(Award.learner_id == learner_id, Award.status == "active")
+        return items_of_learner(uow, learner_id)
+
+
+def items_of_learner(uow: UnitOfWork, learner_id: int) -> list[LedgerItem]:
+    """:func:`learner_items` inside the caller's transaction, by the learner's row id."""
+    items: list[LedgerItem] = []
+    awards = uow.session.execute(
+        select(Award, Achievement)
+        .join(Achievement, Award.achievement_id == Achievement.id)
+        .where(Award.learner_id == learner_id, Award.status == "active")
+    )
+    for award, achievement in awards:
+        credits = (
+            award.credits_earned
+            if award.credits_earned is not None
+            else achievement.credits_available
         )
-        for award, achievement in awards:
-            credits = (
-                award.credits_earned
-                if award.credits_earned is not None
-                else achievement.credits_available
-            )
-            if credits is None or not achievement.credit_category:
-                continue  # not a CE unit (e.g. the certification itself)
-            tags = set(achievement.tags or ())
-            items.append(
-                LedgerItem(
-                    id=award.public_id,
-                    name=achievement.name,
-                    credits=credits,
-                    categories=(achievement.credit_category,),
-                    earned_at=award.issued_on,
-                    achievement=achievement.slug,
-                    series=achievement.series,
-                    activity_type=next((t for t in ACTIVITY_TYPES_FROM_TAGS if t in tags), None),
-                )
-            )
-        activities = uow.session.scalars(
-            select(Submission).where(
-                Submission.learner_id == learner_id,
-                Submission.kind == "activity",
-                Submission.status == "approved",
+        if credits is None or not achievement.credit_category:
+            continue  # not a CE unit (e.g. the certification itself)
+        items.append(award_item(award, achievement, credits))
+    activities = uow.session.scalars(
+        select(Submission).where(
+            Submission.learner_id == learner_id,
+            Submission.kind == "activity",
+            Submission.status == "approved",
+        )
+    )
+    for sub in activities:
+        if sub.credits is None or not sub.category:
+            continue
+        items.append(
+            LedgerItem(
+                id=sub.public_id,
+                name=sub.title or "approved activity",
+                credits=sub.credits,
+                categories=(sub.category,),
+                earned_at=sub.activity_date or sub.reviewed_at or sub.created_at,
+                learning_minutes=sub.learning_minutes,
             )
         )
-        for sub in activities:
-            if sub.credits is None or not sub.category:
-                continue
-            items.append(
-                LedgerItem(
-                    id=sub.public_id,
-                    name=sub.title or "approved activity",
-                    credits=sub.credits,
-                    categories=(sub.category,),
-                    earned_at=sub.activity_date or sub.reviewed_at or sub.created_at,
-                    learning_minutes=sub.learning_minutes,
-                )
-            )
-        return items
+    return items
+
+
+def award_item(award: Award, achievement: Achievement, credits: Decimal) -> LedgerItem:
+    tags = set(achievement.tags or ())
+    return LedgerItem(
+        id=award.public_id,
+        name=achievement.name,
+        credits=credits,
+        categories=(achievement.credit_category,) if achievement.credit_category else (),
+        earned_at=award.issued_on,
+        achievement=achievement.slug,
+        series=achievement.series,
+        activity_type=next((t for t in ACTIVITY_TYPES_FROM_TAGS if t in tags), None),
+    )
 
 
 def learner_ledger(
