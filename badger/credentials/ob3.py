@@ -21,8 +21,11 @@ Two decisions shape the credential; both are documented where they are made:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Literal
+from urllib.parse import quote
 
 from badger.credentials.model import (
     AchievementInfo,
@@ -39,6 +42,8 @@ from badger.credentials.model import (
     to_json_bytes,
 )
 from badger.credentials.status_list import status_entry
+from badger.domain.errors import ValidationError
+from badger.domain.ledger import Ledger, Policy
 from badger.domain.recipients import identity_hash
 
 __all__ = [
@@ -47,11 +52,16 @@ __all__ = [
     "OB3_CONTEXT",
     "ONE_EDTECH_TYPES",
     "VC_V2_CONTEXT",
+    "CountedCredit",
     "achievement",
     "contexts_for",
     "open_badge_credential",
     "profile",
+    "renewal_evidence",
+    "renewal_results",
+    "subject_identity",
     "to_json_bytes",
+    "walk_types",
 ]
 
 VC_V2_CONTEXT = "https://www.w3.org/ns/credentials/v2"
@@ -187,7 +197,7 @@ def _achievement(achievement: AchievementInfo, issuer: IssuerInfo) -> dict[str, 
     )
 
 
-def _subject_identity(recipient: RecipientInfo) -> dict[str, Any]:
+def subject_identity(recipient: RecipientInfo) -> dict[str, Any]:
     """``id`` when the learner has a DID, else one hashed email IdentityObject.
 
     OB 3.0 §AchievementSubject requires ``id`` or at least one ``identifier``
@@ -212,7 +222,7 @@ def _subject_identity(recipient: RecipientInfo) -> dict[str, Any]:
     }
 
 
-def _walk_types(value: Any) -> Iterator[str]:
+def walk_types(value: Any) -> Iterator[str]:
     if isinstance(value, dict):
         declared = value.get("type")
         if isinstance(declared, str):
@@ -221,10 +231,10 @@ def _walk_types(value: Any) -> Iterator[str]:
             yield from (t for t in declared if isinstance(t, str))
         for key, item in value.items():
             if key != "@context":
-                yield from _walk_types(item)
+                yield from walk_types(item)
     elif isinstance(value, list):
         for item in value:
-            yield from _walk_types(item)
+            yield from walk_types(item)
 
 
 def contexts_for(document: dict[str, Any]) -> list[str]:
@@ -236,7 +246,7 @@ def contexts_for(document: dict[str, Any]) -> list[str]:
     without such types carry no unneeded context.
     """
     contexts = [VC_V2_CONTEXT, OB3_CONTEXT]
-    if any(t in ONE_EDTECH_TYPES for t in _walk_types(document)):
+    if any(t in ONE_EDTECH_TYPES for t in walk_types(document)):
         contexts.append(EXTENSIONS_CONTEXT)
     return contexts
 
@@ -290,7 +300,7 @@ def open_badge_credential(
     credits = award.credits_earned
     subject = {
         "type": ["AchievementSubject"],
-        **_subject_identity(recipient),
+        **subject_identity(recipient),
         "achievement": _achievement(achievement, issuer),
         "creditsEarned": json_number(credits) if credits is not None else None,
         "image": _image(award.image_url),
@@ -316,3 +326,128 @@ def open_badge_credential(
     }
     body = prune(body)
     return {"@context": contexts_for(body), **body}
+
+
+# ---------------------------------------------------------------- renewal credentials
+#
+# A certification renewal is an OpenBadgeCredential whose achievement has
+# ``achievementType`` ``Certification``, whose ``validFrom``/``validUntil`` are
+# the new cycle and whose ``creditsEarned`` is the counted total (FACTS §2.5).
+# It cites what counted: one Evidence entry per counted item (``id`` = the
+# counted badge's credential id) and one Result per credit category, each
+# against a ResultDescription on the achievement.  This mapping follows the
+# FACTS §2.5 / §3.2 recommendation; it is not normative text.
+
+
+def _credits_text(value: Decimal) -> str:
+    """``Decimal("24.00")`` → ``"24"``, ``Decimal("1.50")`` → ``"1.5"`` (result values are strings)."""
+    return format(value.normalize(), "f")
+
+
+@dataclass(frozen=True, slots=True)
+class CountedCredit:
+    """One counted ledger line as the renewal credential cites it.
+
+    A counted badge carries ``credential_id`` (its OB 3.0 credential ``id``);
+    an approved activity that is not a credential carries ``activity_id``
+    (its public id) and, if the learner gave one, ``url``.
+    """
+
+    name: str
+    counted: Decimal
+    earned: Decimal
+    reason: str
+    category: str | None = None
+    credential_id: str | None = None
+    activity_id: str | None = None
+    url: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.credential_id is None) == (self.activity_id is None):
+            raise ValidationError(
+                "counted", "a counted item is either a credential or an approved activity"
+            )
+        if not isinstance(self.counted, Decimal) or not self.counted > 0:
+            raise ValidationError("counted", "only items that count (counted > 0) are cited")
+
+
+def renewal_evidence(items: Sequence[CountedCredit]) -> tuple[EvidenceInfo, ...]:
+    """OB 3.0 §Evidence for every counted item, in the given (ledger) order.
+
+    A badge's entry has ``id`` = its credential id, so a verifier can match it
+    to the credential (and the CLR holds that credential).  An activity has no
+    credential: its entry names it, says how it counted and links the
+    learner's own page when there is one.
+    """
+    out = []
+    for item in items:
+        where = f" in category {item.category}" if item.category else ""
+        counted = (
+            f"Counted {_credits_text(item.counted)} of {_credits_text(item.earned)} credits{where}."
+        )
+        if item.credential_id is not None:
+            out.append(
+                EvidenceInfo(
+                    url=item.credential_id,
+                    name=item.name,
+                    narrative=f"{counted} {item.reason}".strip(),
+                    description="Open Badges 3.0 credential counted toward this renewal.",
+                )
+            )
+        else:
+            url = item.url if item.url and item.url.startswith(("https://", "http://")) else None
+            out.append(
+                EvidenceInfo(
+                    url=url,
+                    name=item.name,
+                    narrative=(
+                        f"Approved activity {item.activity_id}. {counted} {item.reason}".strip()
+                    ),
+                    description="Approved continuing-education activity counted toward "
+                    "this renewal.",
+                )
+            )
+    return tuple(out)
+
+
+def renewal_results(
+    achievement_id: str, ledger: Ledger, policy: Policy
+) -> tuple[tuple[ResultDescriptionInfo, ...], tuple[ResultInfo, ...]]:
+    """ResultDescriptions for the achievement and the Results that fill them in.
+
+    One ``RawScore`` pair for the total (``requiredValue`` = the policy's
+    required total) and one per category that counted credit or has a minimum
+    (``valueMax`` = its cap, ``requiredValue`` = its minimum).  Values are
+    strings, as the data model wants (FACTS §2.5).  Ids are fragments of the
+    achievement id, so they are absolute IRIs unique within it.
+    """
+    total_id = f"{achievement_id}#result-credits-total"
+    descriptions = [
+        ResultDescriptionInfo(
+            id=total_id,
+            name=f"Continuing-education credits counted under {policy.name} "
+            f"(version {policy.version})",
+            result_type="RawScore",
+            required_value=_credits_text(ledger.required_total),
+            value_min="0",
+        )
+    ]
+    results = [ResultInfo(value=_credits_text(ledger.counted_total), result_description=total_id)]
+    for total in ledger.categories:
+        if not total.counted > 0 and total.minimum is None:
+            continue
+        rule = policy.category(total.name)
+        ident = f"{achievement_id}#result-credits-{quote(total.name, safe='')}"
+        descriptions.append(
+            ResultDescriptionInfo(
+                id=ident,
+                name=f"Credits counted in {rule.label or total.name}"
+                + (" (uncapped)" if total.cap is None else ""),
+                result_type="RawScore",
+                required_value=_credits_text(total.minimum) if total.minimum is not None else None,
+                value_min="0",
+                value_max=_credits_text(total.cap) if total.cap is not None else None,
+            )
+        )
+        results.append(ResultInfo(value=_credits_text(total.counted), result_description=ident))
+    return tuple(descriptions), tuple(results)
