@@ -16,6 +16,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import re
 import secrets
 import tomllib
 from collections.abc import Mapping
@@ -50,6 +51,8 @@ class Settings:
     max_upload_bytes: int = 2 * 1024 * 1024
     vc_jwt_alg: str = "ES256"
     redis_url: str = ""
+    # "" = built-in limits; "off"; or overrides like "login=5/minute;50/hour,verify=60/minute"
+    rate_limits: str = ""
     verify_allow_networks: tuple[str, ...] = ()
     session_cookie_secure: bool = False
     log_level: str = "INFO"
@@ -103,6 +106,7 @@ _ENV_NAMES: dict[str, tuple[str, Any]] = {
     "max_upload_bytes": ("BADGER_MAX_UPLOAD_BYTES", _int),
     "vc_jwt_alg": ("BADGER_VC_JWT_ALG", str),
     "redis_url": ("BADGER_REDIS_URL", str),
+    "rate_limits": ("BADGER_RATE_LIMITS", str),
     "verify_allow_networks": ("BADGER_VERIFY_ALLOW_NETWORKS", _networks),
     "session_cookie_secure": ("BADGER_SESSION_COOKIE_SECURE", _bool),
     "log_level": ("BADGER_LOG_LEVEL", str),
@@ -122,6 +126,7 @@ ENV_DOCS: dict[str, str] = {
     "BADGER_SMTP_URL": "smtp://user:pass@host:port (with BADGER_MAIL_BACKEND=smtp)",
     "BADGER_MAX_UPLOAD_BYTES": "largest accepted upload (default 2 MiB)",
     "BADGER_REDIS_URL": "redis://127.0.0.1:6379/0 to run bulk jobs in `badger worker` processes (default: in-process)",
+    "BADGER_RATE_LIMITS": "per-client limits: off, or overrides such as login=5/minute;50/hour,verify=60/minute (names: login, password_reset, signup, claim, verify; counted in Redis when BADGER_REDIS_URL is set)",
     "BADGER_VERIFY_ALLOW_NETWORKS": "networks the verifier may fetch from although private (e.g. 10.0.0.0/8); default none",
     "BADGER_VC_JWT_ALG": "ES256 (default: fast, accepted by the 1EdTech validator) or RS256 (the algorithm every OB 3.0 verifier must support)",
     "BADGER_SESSION_COOKIE_SECURE": "true behind HTTPS (production default true)",
@@ -234,6 +239,7 @@ def _validate(settings: Settings, *, create_dirs: bool) -> Settings:
         )
     if settings.max_upload_bytes <= 0:
         raise ConfigError("BADGER_MAX_UPLOAD_BYTES: must be positive")
+    _check_rate_limits(settings.rate_limits)
 
     return replace(
         settings,
@@ -243,6 +249,29 @@ def _validate(settings: Settings, *, create_dirs: bool) -> Settings:
         database_url=database_url,
         session_cookie_secure=settings.session_cookie_secure or settings.is_production,
     )
+
+
+RATE_LIMIT_NAMES = ("login", "password_reset", "signup", "claim", "verify")
+_RATE_RE = re.compile(r"^\d+\s*(/|per)\s*(\d+\s*)?(second|minute|hour|day)s?$")
+
+
+def _check_rate_limits(value: str) -> None:
+    """``off`` or ``name=N/unit[;M/unit]`` pairs, comma-separated (see web/security.py)."""
+    if value.strip().lower() in {"", "off"}:
+        return
+    for part in value.split(","):
+        name, sep, limits = part.partition("=")
+        name = name.strip()
+        if not sep or name not in RATE_LIMIT_NAMES:
+            raise ConfigError(
+                f"BADGER_RATE_LIMITS: {part.strip()!r} must be NAME=LIMIT with NAME one of "
+                + ", ".join(RATE_LIMIT_NAMES)
+            )
+        for one in limits.split(";"):
+            if not _RATE_RE.match(one.strip().lower()):
+                raise ConfigError(
+                    f"BADGER_RATE_LIMITS: {one.strip()!r} for {name} is not a limit such as 5/minute"
+                )
 
 
 def _ensure_writable_dir(path: Path, setting: str, mode: int = 0o755) -> None:

@@ -103,11 +103,36 @@ def db_backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+def _admin_engine() -> Engine:
+    """An AUTOCOMMIT connection to the server's ``postgres`` database (CREATE/DROP DATABASE)."""
+    return make_engine(
+        _pg_url(str(make_url(PG_URL).set(database="postgres"))), isolation_level="AUTOCOMMIT"
+    )
+
+
 @pytest.fixture(scope="session")
-def database_url(db_backend: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+def database_url(db_backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if db_backend == "sqlite":
-        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'badger-test.db'}"
-    return _pg_url(PG_URL)
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'badger-test.db'}"
+        return
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        yield _pg_url(PG_URL)
+        return
+    # Under pytest-xdist each worker drops and migrates the schema of its own
+    # database, so workers get one each: <name>_<worker>, made and removed here.
+    url = make_url(_pg_url(PG_URL))
+    name = f"{url.database}_{worker}"
+    admin = _admin_engine()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def _drop_everything(engine: Engine) -> None:
@@ -146,9 +171,7 @@ def fresh_database_url(db_backend: str, tmp_path: Path, engine: Engine) -> Itera
         yield f"sqlite:///{tmp_path / 'fresh.db'}"
         return
     name = f"badger_t_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(
-        _pg_url(str(make_url(PG_URL).set(database="postgres"))), isolation_level="AUTOCOMMIT"
-    )
+    admin = _admin_engine()
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
@@ -187,6 +210,9 @@ def settings(tmp_path: Path, database_url: str) -> Any:
             "keys_dir": tmp_path / "keys",
             "database_url": database_url,
             "base_url": "https://badges.example.org",
+            # Tests sign in and verify many times a minute; tests/web/test_security.py
+            # turns the limits back on where they are the subject.
+            "rate_limits": "off",
         },
     )
 
