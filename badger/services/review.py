@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
+from sqlalchemy.exc import IntegrityError
 
 from badger.domain.accounts import Role
 from badger.domain.achievements import validate_slug
@@ -38,7 +39,14 @@ from badger.services.context import Context
 from badger.services.issue import IssuedAward
 from badger.services.mail import Message
 from badger.store.db import UnitOfWork
-from badger.store.models import Achievement, Issuer, Learner, Submission, Upload
+from badger.store.models import (
+    OPEN_EVIDENCE_INDEX,
+    Achievement,
+    Issuer,
+    Learner,
+    Submission,
+    Upload,
+)
 
 # How long a submission may wait before the queue marks it overdue.
 REVIEW_TARGET = timedelta(days=5)
@@ -53,6 +61,10 @@ MAX_QUEUE = 1000
 DECISIONS = {"approve": "approved", "reject": "rejected", "return": "returned"}
 STATUSES = ("submitted", "approved", "rejected", "returned")
 
+# A learner has at most one open evidence submission per achievement: waiting
+# for review, or returned to them for changes (then they revise and resubmit
+# it).  The database enforces it too (OPEN_EVIDENCE_INDEX, migration 0006).
+OPEN_STATUSES = ("submitted", "returned")
 # (content, file name, the Content-Type the client claimed)
 FileInput = tuple[bytes, str, str | None]
 
@@ -229,17 +241,37 @@ def _submission(uow: UnitOfWork, public_id: str, *, for_update: bool = False) ->
     return row
 
 
-def _open_evidence(uow: UnitOfWork, learner_id: int, achievement_id: int) -> str | None:
-    return uow.session.scalar(
-        select(Submission.public_id).where(
-            Submission.learner_id == learner_id,
-            Submission.achievement_id == achievement_id,
+def _open_evidence(uow: UnitOfWork, learner: Learner, target: Achievement) -> Conflict | None:
+    """The Conflict to raise if the learner already has open evidence for ``target``."""
+    found = uow.session.execute(
+        select(Submission.public_id, Submission.status).where(
+            Submission.learner_id == learner.id,
+            Submission.achievement_id == target.id,
             Submission.kind == "evidence",
-            Submission.status == "submitted",
+            Submission.status.in_(OPEN_STATUSES),
         )
     )
 
 
+    ).first()
+    if found is None:
+        return None
+    public_id, status = found
+    if status == "returned":
+        return Conflict(
+            f"evidence for {target.name} was returned for changes; revise and resubmit "
+            f"submission {public_id} instead"
+        )
+    return Conflict(
+        f"evidence for {target.name} is already waiting for review (submission {public_id})"
+    )
+
+
+def _is_open_evidence_clash(exc: IntegrityError) -> bool:
+    # PostgreSQL names the index; SQLite names its columns.
+    message = str(exc.orig)
+    return OPEN_EVIDENCE_INDEX in message or (
+        "submission.learner_id, submission.achievement_id" in message
 def _store_file(
     ctx: Context, uow: UnitOfWork, file: FileInput | None, now: datetime
 ) -> Upload | None:
@@ -278,11 +310,9 @@ def submit_evidence(
     with ctx.uow() as uow:
         learner = _learner(uow, learner_public_id)
         target = _achievement(ctx, uow, achievement)
-        waiting = _open_evidence(uow, learner.id, target.id)
-        if waiting is not None:
-            raise Conflict(
-                f"evidence for {target.name} is already waiting for review (submission {waiting})"
-            )
+        conflict = _open_evidence(uow, learner, target)
+        if conflict is not None:
+            raise conflict
         row = Submission(
             learner=learner,
             achievement=target,
@@ -294,8 +324,20 @@ def submit_evidence(
             created_at=now,
             updated_at=now,
         )
-        uow.session.add(row)
-        uow.session.flush()
+        try:
+            with uow.session.begin_nested():
+                uow.session.add(row)
+                uow.session.flush()
+        except IntegrityError as exc:
+            # Two submissions at once: the check above could not see the other
+            # transaction's uncommitted row; the unique index waited for it to
+            # commit and refused this one.  Under READ COMMITTED the check now
+            # sees it, so the learner gets the same Conflict as one at a time.
+            if not _is_open_evidence_clash(exc):
+                raise
+            raise _open_evidence(uow, learner, target) or Conflict(
+                f"other evidence for {target.name} was submitted at the same moment"
+            ) from None
         audit.record(
             uow,
             actor=actor,
@@ -409,16 +451,10 @@ def resubmit(
             row.narrative = _clean_text(narrative, "narrative", MAX_NARRATIVE)
         if file is not None:
             row.upload = _store_file(ctx, uow, file, now)
-        if row.kind == "evidence":
-            if not (row.url or row.narrative or row.upload):
-                raise ValidationError("evidence", "give a URL, a narrative or a file")
-            if row.achievement_id is not None:
-                waiting = _open_evidence(uow, row.learner_id, row.achievement_id)
-                if waiting is not None:
-                    raise Conflict(
-                        f"other evidence for this achievement is already waiting for review "
-                        f"(submission {waiting})"
-                    )
+        # A returned evidence submission is still open, so no other can be
+        # (OPEN_STATUSES): resubmitting it cannot make a second one.
+        if row.kind == "evidence" and not (row.url or row.narrative or row.upload):
+            raise ValidationError("evidence", "give a URL, a narrative or a file")
         row.status = "submitted"
         row.updated_at = now
         uow.session.flush()
