@@ -19,10 +19,10 @@ bp = Blueprint("account", __name__)
 def _safe_next(target: str | None) -> str:
     """Only same-site relative paths: no open redirect through ``?next=``."""
     if not target:
-        return url_for("public.home")
+        return url_for("learner.dashboard")
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return url_for("public.home")
+        return url_for("learner.dashboard")
     return target
 
 

@@ -11,7 +11,7 @@ from flask import Flask
 
 from badger.config import load_settings
 from badger.services.context import Context, build_context
-from badger.web import account, admin, api, auth, documents, errors, public, security, verify
+from badger.web import account, admin, api, auth, documents, errors, learner, public, security, verify
 
 EXTENSION_KEY = "badger"
 
@@ -53,6 +53,6 @@ def build_app(
     security.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
-    for blueprint in (public.bp, account.bp, admin.bp, api.bp, documents.bp, verify.bp):
+    for blueprint in (public.bp, account.bp, learner.bp, admin.bp, api.bp, documents.bp, verify.bp):
         app.register_blueprint(blueprint)
     return app

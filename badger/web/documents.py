@@ -38,7 +38,7 @@ from typing import Any
 from flask import Blueprint, Response, render_template, request
 
 from badger.domain.errors import NotFound
-from badger.services import issue, publish
+from badger.services import issue, publish, sharing
 from badger.services.context import Context
 from badger.web.context import get_context
 
@@ -163,7 +163,8 @@ def credential(award_id: str) -> Response | str:
         if not page.is_public:
             # The signed files stay reachable for verification; the page is the holder's choice.
             raise NotFound(f"award {award_id} is not shared publicly")
-        response = Response(render_template("credentials/show.html", page=page))
+        share = sharing.share_tools(ctx, page)
+        response = Response(render_template("credentials/show.html", page=page, share=share))
         response.vary.add("Accept")
         return response
     stored = publish.credential_file(ctx, award_id, "ob3-jwt" if wanted == VC_JWT else "ob3-ldp")

@@ -39,7 +39,7 @@ def test_login_redirects_only_to_local_paths(client, initialized):
         "/login?next=https://evil.example.com/",
         data={"csrf_token": csrf, "email": ADMIN_EMAIL, "password": PASSWORD},
     )
-    assert response.headers["Location"] == "/"
+    assert response.headers["Location"] == "/dashboard"
     client.post("/logout", data={"csrf_token": client.csrf_token("/account")})
     csrf = client.csrf_token()
     response = client.post(
