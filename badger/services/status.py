@@ -152,65 +152,93 @@ def revoke(ctx: Context, award_id: str, *, reason: str, actor: str) -> StatusCha
     text = _clean_reason(reason, required=True)
     now = ctx.now()
     with ctx.uow() as uow:
-        award = _find_award(uow, award_id)
-        if award.status == "revoked":
-            raise Conflict(f"award {award_id} is already revoked")
-        _flip(ctx, uow, award, "revocation", True, now)
-        if award.status == "suspended":
-            _flip(ctx, uow, award, "suspension", False, now)
-        award.status, award.status_reason, award.status_changed_at = "revoked", text, now
-        audit.record(
-            uow,
-            actor=actor,
-            action="award.revoke",
-            subject_type="award",
-            subject_id=award_id,
-            now=now,
-            reason=text,
-        )
-        return StatusChange(award_id, award.status, text)
+        return revoke_award(ctx, uow, _find_award(uow, award_id), reason=text, actor=actor, now=now)
+
+
+def revoke_award(
+    ctx: Context, uow: UnitOfWork, award: Award, *, reason: str | None, actor: str, now: datetime
+) -> StatusChange:
+    """:func:`revoke` inside the caller's transaction (the reason already checked).
+
+    Renewed certification cycles that counted the award are re-checked in the
+    same transaction (the revocation cascade, :mod:`badger.services.cycles`).
+    """
+    if award.status == "revoked":
+        raise Conflict(f"award {award.public_id} is already revoked")
+    _flip(ctx, uow, award, "revocation", True, now)
+    if award.status == "suspended":
+        _flip(ctx, uow, award, "suspension", False, now)
+    award.status, award.status_reason, award.status_changed_at = "revoked", reason, now
+    audit.record(
+        uow,
+        actor=actor,
+        action="award.revoke",
+        subject_type="award",
+        subject_id=award.public_id,
+        now=now,
+        reason=reason,
+    )
+    # Imported here: cycles builds on this module (suspension of renewal credentials).
+    from badger.services import cycles
+
+    cycles.after_revocation(ctx, uow, award, actor=actor, now=now)
+    return StatusChange(award.public_id, award.status, reason)
 
 
 def suspend(ctx: Context, award_id: str, *, reason: str | None, actor: str) -> StatusChange:
     text = _clean_reason(reason, required=False)
     now = ctx.now()
     with ctx.uow() as uow:
-        award = _find_award(uow, award_id)
-        if award.status != "active":
-            raise Conflict(
-                f"award {award_id} is {award.status}; only an active award can be suspended"
-            )
-        _flip(ctx, uow, award, "suspension", True, now)
-        award.status, award.status_reason, award.status_changed_at = "suspended", text, now
-        audit.record(
-            uow,
-            actor=actor,
-            action="award.suspend",
-            subject_type="award",
-            subject_id=award_id,
-            now=now,
-            reason=text,
+        return suspend_award(
+            ctx, uow, _find_award(uow, award_id), reason=text, actor=actor, now=now
         )
-        return StatusChange(award_id, award.status, text)
+
+
+def suspend_award(
+    ctx: Context, uow: UnitOfWork, award: Award, *, reason: str | None, actor: str, now: datetime
+) -> StatusChange:
+    """:func:`suspend` inside the caller's transaction."""
+    if award.status != "active":
+        raise Conflict(
+            f"award {award.public_id} is {award.status}; only an active award can be suspended"
+        )
+    _flip(ctx, uow, award, "suspension", True, now)
+    award.status, award.status_reason, award.status_changed_at = "suspended", reason, now
+    audit.record(
+        uow,
+        actor=actor,
+        action="award.suspend",
+        subject_type="award",
+        subject_id=award.public_id,
+        now=now,
+        reason=reason,
+    )
+    return StatusChange(award.public_id, award.status, reason)
 
 
 def unsuspend(ctx: Context, award_id: str, *, actor: str) -> StatusChange:
     now = ctx.now()
     with ctx.uow() as uow:
-        award = _find_award(uow, award_id)
-        if award.status != "suspended":
-            raise Conflict(f"award {award_id} is {award.status}, not suspended")
-        _flip(ctx, uow, award, "suspension", False, now)
-        award.status, award.status_reason, award.status_changed_at = "active", None, now
-        audit.record(
-            uow,
-            actor=actor,
-            action="award.unsuspend",
-            subject_type="award",
-            subject_id=award_id,
-            now=now,
-        )
-        return StatusChange(award_id, award.status, None)
+        return unsuspend_award(ctx, uow, _find_award(uow, award_id), actor=actor, now=now)
+
+
+def unsuspend_award(
+    ctx: Context, uow: UnitOfWork, award: Award, *, actor: str, now: datetime
+) -> StatusChange:
+    """:func:`unsuspend` inside the caller's transaction."""
+    if award.status != "suspended":
+        raise Conflict(f"award {award.public_id} is {award.status}, not suspended")
+    _flip(ctx, uow, award, "suspension", False, now)
+    award.status, award.status_reason, award.status_changed_at = "active", None, now
+    audit.record(
+        uow,
+        actor=actor,
+        action="award.unsuspend",
+        subject_type="award",
+        subject_id=award.public_id,
+        now=now,
+    )
+    return StatusChange(award.public_id, award.status, None)
 
 
 def status_list_document(ctx: Context, list_public_id: str) -> tuple[bytes, datetime]:

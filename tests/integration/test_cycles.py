@@ -1,0 +1,376 @@
+"""Certification cycles in the database: policy versions, extensions, hiatus, requests,
+the daily tick, what-if, renewal and the revocation cascade.
+
+Seed numbers of the issue: a 5-CEU category cap with the exempt training
+library, one monthly series attended 20 times (6 count), a conference day of
+8 hours with 3 hours of sessions, an extension, a hiatus that pauses the clock
+then reactivation.
+"""
+
+import json
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal as D  # noqa: N817
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from badger.domain.achievements import AchievementSpec
+from badger.domain.errors import Conflict, NotFound, ValidationError
+from badger.services import catalog, cycles
+from badger.services.issue import IssueRequest, issue_award
+from badger.store.models import AuditEntry, Award
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+START = datetime(2025, 1, 1, tzinfo=UTC)
+DEADLINE = datetime(2028, 1, 1, tzinfo=UTC)
+ADA = "ada@example.org"
+
+
+def policy_doc(**changes):
+    return {**json.loads((EXAMPLES / "csms-policy.json").read_text()), **changes}
+
+
+def spec(slug, credits, category, **kw):
+    return AchievementSpec(
+        slug=slug,
+        name=kw.pop("name", slug.replace("-", " ").title()),
+        description=f"{slug}.",
+        criteria_narrative=f"Complete {slug}.",
+        credits_available=D(credits) if credits is not None else None,
+        credit_category=category,
+        **kw,
+    )
+
+
+CATALOGUE = [
+    spec("csms", None, None, achievement_type="Certification", name="Certified Strategist"),
+    spec("ethics-disclosure", "2", "ethics"),
+    *(spec(f"library-{n}", "4", "training-library") for n in range(1, 5)),
+    spec("analytics-a", "3", "analytics"),
+    spec("analytics-b", "3", "analytics"),
+    spec("content-a", "2", "content-strategy"),
+    spec("content-b", "2", "content-strategy"),
+    spec("content-c", "1.5", "content-strategy"),
+    spec(
+        "webinar",
+        "0.5",
+        "webinars",
+        series="monthly-strategy-webinar",
+        tags=("webinar", "recurring"),
+    ),
+]
+# Worth exactly 30 counted credits under the example policy: ethics 2, library 16
+# (exempt), analytics 5 of 6 (cap), webinars 3 (6 of 20 attendances), content 4.
+FULL = [
+    "ethics-disclosure",
+    "library-1",
+    "library-2",
+    "library-3",
+    "library-4",
+    "analytics-a",
+    "analytics-b",
+    "content-a",
+    "content-b",
+]
+
+
+@pytest.fixture
+def ctx(initialized):
+    catalog.create_achievements(initialized, issuer_slug="default", specs=CATALOGUE, actor="test")
+    return initialized
+
+
+@pytest.fixture
+def ada(ctx, create_account):
+    return create_account(ADA, name="Ada Strategist").learner_public_id
+
+
+@pytest.fixture
+def policy(ctx):
+    return cycles.import_policy(ctx, policy_doc(), actor="test")
+
+
+@pytest.fixture
+def cycle(ctx, ada, policy):
+    return cycles.start_cycle(ctx, recipient=ADA, policy_key="csms", start=START, actor="test")
+
+
+def earn(ctx, slug, when, *, cycle_key=""):
+    return issue_award(
+        ctx, IssueRequest(slug, ADA, issued_on=when, cycle_key=cycle_key), actor="test"
+    ).public_id
+
+
+def earn_full(ctx):
+    ids = {}
+    for n, slug in enumerate(FULL):
+        ids[slug] = earn(ctx, slug, START + timedelta(days=10 + n))
+    for n in range(20):
+        earn(ctx, "webinar", START + timedelta(days=40 + 20 * n), cycle_key=f"session-{n}")
+    return ids
+
+
+def overview(ctx, ada):
+    (first, *_) = cycles.learner_cycles(ctx, ada)
+    return first
+
+
+# ---------------------------------------------------------------- policies
+
+
+def test_policy_versions_are_kept_and_identical_reimport_is_a_no_op(ctx):
+    first = cycles.import_policy(ctx, policy_doc(), actor="test")
+    assert (first.key, first.version, first.created) == ("csms", 1, True)
+    again = cycles.import_policy(ctx, policy_doc(), actor="test")
+    assert (again.created, again.sha256) == (False, first.sha256)
+    with pytest.raises(Conflict, match="different content"):
+        cycles.import_policy(ctx, policy_doc(required_total=40), actor="test")
+    second = cycles.import_policy(
+        ctx, policy_doc(version=2, required_total=40, auto_renew=True), actor="test"
+    )
+    assert (second.version, second.required_total, second.auto_renew) == (2, 40, True)
+    assert [(p.key, p.version) for p in cycles.list_policies(ctx)] == [("csms", 1), ("csms", 2)]
+    assert cycles.get_policy(ctx, "csms").version == 2
+    assert cycles.get_policy(ctx, "csms", 1).required_total == 30
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [({"on_shortfall": "shrug"}, "on_shortfall"), ({"auto_renew": "yes"}, "auto_renew")],
+)
+def test_bad_policy_fields_are_named(ctx, change, field):
+    with pytest.raises(ValidationError) as info:
+        cycles.import_policy(ctx, policy_doc(**change), actor="test")
+    assert info.value.field == field
+
+
+def test_a_cycle_keeps_the_policy_version_it_started_under(ctx, cycle):
+    cycles.import_policy(ctx, policy_doc(version=2, required_total=40), actor="test")
+    assert cycles.get_cycle(ctx, cycle.public_id).policy_version == 1
+    assert overview(ctx, cycle.learner_public_id).ledger.required_total == 30
+
+
+# ---------------------------------------------------------------- cycles
+
+
+def test_a_cycle_runs_three_years_under_the_newest_version(ctx, cycle):
+    assert (cycle.status, cycle.policy_key, cycle.policy_version) == ("active", "csms", 1)
+    assert (cycle.starts_at, cycle.base_deadline, cycle.effective_deadline) == (
+        START,
+        DEADLINE,
+        DEADLINE,
+    )
+    assert cycle.certification == "csms"
+    assert cycle.days_left == (DEADLINE - ctx.now()).days + 1
+
+
+def test_one_open_cycle_per_learner_and_policy(ctx, cycle):
+    with pytest.raises(Conflict, match="already has an open csms cycle"):
+        cycles.start_cycle(ctx, recipient=ADA, policy_key="csms", start=START, actor="test")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"recipient": "nobody@example.org"}, NotFound),
+        ({"policy_key": "unknown"}, NotFound),
+        ({"certification": "ethics-disclosure"}, ValidationError),
+        ({"start": datetime(2025, 1, 1)}, ValidationError),  # noqa: DTZ001 - naive on purpose
+    ],
+)
+def test_start_cycle_refuses_bad_input(ctx, ada, policy, kwargs, error):
+    args = {"recipient": ADA, "policy_key": "csms", "start": START, "actor": "test", **kwargs}
+    with pytest.raises(error):
+        cycles.start_cycle(ctx, **args)
+
+
+def test_learner_cycles_carry_the_ledger_with_the_seed_rules(ctx, cycle):
+    earn(ctx, "analytics-a", START + timedelta(days=5))
+    earn(ctx, "analytics-b", START + timedelta(days=6))
+    earn(ctx, "library-1", START + timedelta(days=7))
+    earn(ctx, "library-2", START + timedelta(days=8))
+    for n in range(20):
+        earn(ctx, "webinar", START + timedelta(days=30 + 20 * n), cycle_key=f"s{n}")
+    (view,) = cycles.learner_cycles(ctx, cycle.learner_public_id)
+    totals = {t.name: t for t in view.ledger.categories}
+    assert totals["analytics"].counted == 5  # 6 earned, 5-CEU cap
+    assert totals["training-library"].counted == 8  # exempt
+    assert totals["webinars"].counted == 3  # 6 of 20 attendances
+    assert sum(1 for line in view.ledger.lines if line.rule == "series_cap") == 14
+    assert view.ledger.counted_total == 16
+    assert not view.ledger.satisfied
+    assert view.cycle.public_id == cycle.public_id
+    assert view.pending_requests == ()
+
+
+# ---------------------------------------------------------------- extension and hiatus
+
+
+def test_an_extension_moves_the_deadline_and_is_audited(ctx, cycle, mailer):
+    view = cycles.grant_extension(
+        ctx, cycle.public_id, days=60, reason="medical leave", actor="staff"
+    )
+    assert view.effective_deadline == DEADLINE + timedelta(days=60)
+    assert view.base_deadline == DEADLINE
+    assert [(e.days, e.reason, e.granted_by) for e in view.extensions] == [
+        (60, "medical leave", "staff")
+    ]
+    assert mailer.sent[-1].subject.startswith("Deadline extended")
+    with ctx.uow() as uow:
+        actions = uow.session.scalars(
+            select(AuditEntry.action).where(AuditEntry.subject_id == cycle.public_id)
+        ).all()
+    assert "cycle.extend" in actions
+
+
+@pytest.mark.parametrize(("days", "reason", "field"), [(0, "x", "days"), (10, " ", "reason")])
+def test_extension_input_is_checked(ctx, cycle, days, reason, field):
+    with pytest.raises(ValidationError) as info:
+        cycles.grant_extension(ctx, cycle.public_id, days=days, reason=reason, actor="staff")
+    assert info.value.field == field
+
+
+def test_hiatus_pauses_the_clock_then_reactivation_moves_the_deadline(ctx, cycle, clock):
+    cert = earn(ctx, "csms", START)
+    view = cycles.start_hiatus(ctx, cycle.public_id, reason="parental leave", actor="staff")
+    assert view.status == "inactive"
+    with ctx.uow() as uow:
+        assert uow.session.scalar(select(Award.status).where(Award.public_id == cert)) == (
+            "suspended"
+        )
+    clock.now += timedelta(days=120)
+    paused = cycles.get_cycle(ctx, cycle.public_id)
+    assert paused.effective_deadline == DEADLINE + timedelta(days=120)
+    with pytest.raises(Conflict, match="already on hiatus"):
+        cycles.start_hiatus(ctx, cycle.public_id, reason="again", actor="staff")
+    back = cycles.end_hiatus(ctx, cycle.public_id, actor="staff")
+    assert back.status == "active"
+    assert back.paused_days == 120
+    assert back.effective_deadline == DEADLINE + timedelta(days=120)
+    assert back.hiatus[0].ended_at == clock.now
+    with ctx.uow() as uow:
+        assert uow.session.scalar(select(Award.status).where(Award.public_id == cert)) == "active"
+    clock.now += timedelta(days=30)
+    assert cycles.get_cycle(ctx, cycle.public_id).effective_deadline == DEADLINE + timedelta(
+        days=120
+    )
+
+
+def test_credit_earned_during_hiatus_does_not_count(ctx, cycle, clock):
+    cycles.start_hiatus(ctx, cycle.public_id, reason="leave", actor="staff")
+    clock.now += timedelta(days=10)
+    earn(ctx, "analytics-a", clock.now - timedelta(days=5))
+    cycles.end_hiatus(ctx, cycle.public_id, actor="staff")
+    (line,) = overview(ctx, cycle.learner_public_id).ledger.lines
+    assert line.rule == "hiatus"
+
+
+# ---------------------------------------------------------------- requests
+
+
+def test_learner_asks_for_an_extension_and_staff_approve_with_fewer_days(ctx, cycle, mailer):
+    request = cycles.request_change(
+        ctx,
+        learner_public_id=cycle.learner_public_id,
+        cycle_public_id=cycle.public_id,
+        kind="extension",
+        reason="conference cancelled",
+        days=90,
+    )
+    assert request.status == "pending"
+    assert [r.public_id for r in cycles.list_requests(ctx)] == [request.public_id]
+    assert overview(ctx, cycle.learner_public_id).pending_requests[0].public_id == (
+        request.public_id
+    )
+    with pytest.raises(Conflict, match="already waiting"):
+        cycles.request_change(
+            ctx,
+            learner_public_id=cycle.learner_public_id,
+            cycle_public_id=cycle.public_id,
+            kind="extension",
+            reason="again",
+            days=10,
+        )
+    decided = cycles.decide_request(
+        ctx, request.public_id, decision="approve", actor="staff", days=45, comment="45 is enough"
+    )
+    assert (decided.status, decided.days, decided.decided_by) == ("approved", 45, "staff")
+    assert cycles.get_cycle(ctx, cycle.public_id).effective_deadline == DEADLINE + timedelta(
+        days=45
+    )
+    assert cycles.list_requests(ctx) == []
+    assert mailer.sent[-1].to == ADA
+    assert "approved" in mailer.sent[-1].subject
+    with pytest.raises(Conflict, match="already approved"):
+        cycles.decide_request(ctx, request.public_id, decision="reject", actor="x", comment="no")
+
+
+def test_hiatus_and_reactivation_requests_apply_when_approved(ctx, cycle, clock):
+    ask = {"learner_public_id": cycle.learner_public_id, "cycle_public_id": cycle.public_id}
+    with pytest.raises(ValidationError, match="not on hiatus"):
+        cycles.request_change(ctx, **ask, kind="reactivation", reason="ready")
+    hiatus = cycles.request_change(ctx, **ask, kind="hiatus", reason="caring for a parent")
+    cycles.decide_request(ctx, hiatus.public_id, decision="approve", actor="staff")
+    assert cycles.get_cycle(ctx, cycle.public_id).status == "inactive"
+    clock.now += timedelta(days=200)
+    back = cycles.request_change(ctx, **ask, kind="reactivation", reason="back at work")
+    cycles.decide_request(ctx, back.public_id, decision="approve", actor="staff")
+    view = cycles.get_cycle(ctx, cycle.public_id)
+    assert (view.status, view.effective_deadline) == ("active", DEADLINE + timedelta(days=200))
+    assert [r.kind for r in cycles.requests_of(ctx, cycle.learner_public_id)] == [
+        "reactivation",
+        "hiatus",
+    ]
+
+
+def test_a_rejection_needs_a_comment_and_changes_nothing(ctx, cycle):
+    request = cycles.request_change(
+        ctx,
+        learner_public_id=cycle.learner_public_id,
+        cycle_public_id=cycle.public_id,
+        kind="extension",
+        reason="busy",
+        days=30,
+    )
+    with pytest.raises(ValidationError) as info:
+        cycles.decide_request(ctx, request.public_id, decision="reject", actor="staff")
+    assert info.value.field == "comment"
+    rejected = cycles.decide_request(
+        ctx, request.public_id, decision="reject", actor="staff", comment="plenty of time left"
+    )
+    assert rejected.status == "rejected"
+    assert cycles.get_cycle(ctx, cycle.public_id).extensions == ()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"kind": "holiday"}, "kind"),
+        ({"kind": "extension"}, "days"),
+        ({"kind": "hiatus", "days": 5}, "days"),
+        ({"kind": "extension", "days": 5, "reason": ""}, "reason"),
+    ],
+)
+def test_bad_requests_name_the_field(ctx, cycle, kwargs, field):
+    args = {
+        "learner_public_id": cycle.learner_public_id,
+        "cycle_public_id": cycle.public_id,
+        "reason": "because",
+        **kwargs,
+    }
+    with pytest.raises(ValidationError) as info:
+        cycles.request_change(ctx, **args)
+    assert info.value.field == field
+
+
+def test_a_learner_cannot_ask_about_someone_elses_cycle(ctx, cycle, create_account):
+    grace = create_account("grace@example.org").learner_public_id
+    with pytest.raises(NotFound):
+        cycles.request_change(
+            ctx,
+            learner_public_id=grace,
+            cycle_public_id=cycle.public_id,
+            kind="hiatus",
+            reason="mine now",
+        )
