@@ -19,6 +19,7 @@ Views are frozen dataclasses; no ORM object leaves this module.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -26,14 +27,14 @@ from decimal import Decimal, InvalidOperation
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from badger.domain.accounts import Role
-from badger.domain.achievements import validate_slug
+from badger.domain.achievements import AchievementSpec, validate_slug
 from badger.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from badger.domain.requirements import Dependencies
-from badger.services import audit, awarding, uploads
+from badger.services import audit, awarding, catalog, uploads
 from badger.services.accounts import AccountView, actor_of
 from badger.services.context import Context
 from badger.services.issue import IssuedAward
@@ -60,11 +61,11 @@ MAX_QUEUE = 1000
 
 DECISIONS = {"approve": "approved", "reject": "rejected", "return": "returned"}
 STATUSES = ("submitted", "approved", "rejected", "returned")
-
 # A learner has at most one open evidence submission per achievement: waiting
 # for review, or returned to them for changes (then they revise and resubmit
 # it).  The database enforces it too (OPEN_EVIDENCE_INDEX, migration 0006).
 OPEN_STATUSES = ("submitted", "returned")
+
 # (content, file name, the Content-Type the client claimed)
 FileInput = tuple[bytes, str, str | None]
 
@@ -119,6 +120,8 @@ class QueueEntry:
 class ReviewResult:
     submission: SubmissionView
     awarded: tuple[IssuedAward, ...]
+    # An approved catalogue proposal becomes this new achievement.
+    achievement: catalog.AchievementView | None = None
 
 
 def _view(row: Submission) -> SubmissionView:
@@ -250,9 +253,6 @@ def _open_evidence(uow: UnitOfWork, learner: Learner, target: Achievement) -> Co
             Submission.kind == "evidence",
             Submission.status.in_(OPEN_STATUSES),
         )
-    )
-
-
     ).first()
     if found is None:
         return None
@@ -272,6 +272,9 @@ def _is_open_evidence_clash(exc: IntegrityError) -> bool:
     message = str(exc.orig)
     return OPEN_EVIDENCE_INDEX in message or (
         "submission.learner_id, submission.achievement_id" in message
+    )
+
+
 def _store_file(
     ctx: Context, uow: UnitOfWork, file: FileInput | None, now: datetime
 ) -> Upload | None:
@@ -480,8 +483,14 @@ def review(
     decision: str,
     comment: str | None,
     reviewer: AccountView,
+    entry: CatalogueEntry | None = None,
 ) -> ReviewResult:
-    """Approve, reject or return a submitted submission; approval awards what it completes."""
+    """Approve, reject or return a submitted submission; approval awards what it completes.
+
+    Approving a catalogue proposal adds it to the catalogue as a new
+    microcredential in the same transaction, with the proposal's title, link,
+    credits and category unless ``entry`` says otherwise.
+    """
     if decision not in DECISIONS:
         raise ValidationError("decision", f"one of {', '.join(DECISIONS)}")
     note = _clean_text(comment, "comment", MAX_COMMENT)
@@ -516,6 +525,11 @@ def review(
             comment=note,
         )
         awarded: tuple[IssuedAward, ...] = ()
+        created = None
+        if decision == "approve" and row.kind == "proposal":
+            created = _add_to_catalogue(
+                ctx, uow, row, entry or CatalogueEntry(), actor=actor, now=now
+            )
         triggers = _triggers(row) if decision == "approve" else None
         if triggers is not None:
             awarded = awarding.evaluate(
@@ -525,7 +539,65 @@ def review(
         message = _decision_message(uow, row.learner, view, awarded)
         if message is not None:
             uow.after_commit(lambda: ctx.mailer.send(message))
-    return ReviewResult(view, awarded)
+    return ReviewResult(view, awarded, created)
+
+
+def proposal_slug(title: str | None) -> str:
+    """A catalogue slug made from a proposal's title (``"Ethics 2.0!"`` → ``ethics-2-0``)."""
+    text = re.sub(r"[^a-z0-9]+", "-", (title or "").lower()).strip("-")
+    return text[:80].rstrip("-") or "proposal"
+
+
+@dataclass(frozen=True)
+class CatalogueEntry:
+    """How an approved proposal enters the catalogue; ``None`` takes the proposal's value."""
+
+    slug: str | None = None
+    provider: str | None = None
+    credits: Decimal | None = None
+    category: str | None = None
+
+
+def _add_to_catalogue(
+    ctx: Context,
+    uow: UnitOfWork,
+    row: Submission,
+    entry: CatalogueEntry,
+    *,
+    actor: str,
+    now: datetime,
+) -> catalog.AchievementView:
+    name = row.title or "Proposed activity"
+    narrative = row.narrative or name
+    credits = entry.credits if entry.credits is not None else row.credits
+    category = (entry.category or "").strip() or row.category
+    if category and credits is None:
+        raise ValidationError("credits", "give the credits the activity is worth in its category")
+    spec = AchievementSpec(
+        slug=validate_slug((entry.slug or "").strip() or proposal_slug(row.title)),
+        name=name[:200],
+        description=narrative[:5000],
+        criteria_narrative=narrative,
+        criteria_url=row.url,
+        credits_available=credits,
+        credit_category=validate_slug(category, "category") if category else None,
+        provider=_clean_text(entry.provider, "provider", 200),
+        tags=("proposal",),
+    )
+    created = catalog.add_achievement(
+        uow, issuer_slug=ctx.settings.issuer_slug, spec=spec, actor=actor, now=now
+    )
+    audit.record(
+        uow,
+        actor=actor,
+        action="proposal.catalogue",
+        subject_type="submission",
+        subject_id=row.public_id,
+        now=now,
+        achievement=created.public_id,
+        slug=created.slug,
+    )
+    return created
 
 
 def _triggers(row: Submission) -> Dependencies | None:
