@@ -238,29 +238,128 @@ def export_definitions(ctx: Context, issuer_slug: str | None = None) -> list[dic
         rows = uow.session.scalars(
             select(Achievement).join(Issuer).where(Issuer.slug == slug).order_by(Achievement.id)
         )
-        out = []
-        for row in rows:
-            item: dict[str, Any] = {
-                "slug": row.slug,
-                "name": row.name,
-                "description": row.description,
-                "criteria_narrative": row.criteria_narrative,
-                "criteria_url": row.criteria_url,
-                "achievement_type": row.achievement_type,
-                "tags": list(row.tags or []),
-                "alignments": [
-                    {k: v for k, v in a.items() if v is not None} for a in row.alignments or []
-                ],
-                "credits_available": float(row.credits_available)
-                if row.credits_available is not None
-                else None,
-                "credit_category": row.credit_category,
-                "provider": row.provider,
-                "series": row.series,
-                "validity_days": row.validity_days,
-                "human_code": row.human_code,
-                "field_of_study": row.field_of_study,
-                "rules": row.rules,
-            }
-            out.append({k: v for k, v in item.items() if v not in (None, [], "")})
-        return out
+        return [_definition(row) for row in rows]
+
+
+def _definition(row: Achievement) -> dict[str, Any]:
+    """One achievement as ``schemas/achievement.json`` input."""
+    item: dict[str, Any] = {
+        "slug": row.slug,
+        "name": row.name,
+        "description": row.description,
+        "criteria_narrative": row.criteria_narrative,
+        "criteria_url": row.criteria_url,
+        "achievement_type": row.achievement_type,
+        "tags": list(row.tags or []),
+        "alignments": [{k: v for k, v in a.items() if v is not None} for a in row.alignments or []],
+        "credits_available": float(row.credits_available)
+        if row.credits_available is not None
+        else None,
+        "credit_category": row.credit_category,
+        "provider": row.provider,
+        "series": row.series,
+        "validity_days": row.validity_days,
+        "human_code": row.human_code,
+        "field_of_study": row.field_of_study,
+        "rules": row.rules,
+    }
+    return {k: v for k, v in item.items() if v not in (None, [], "")}
+
+
+def _find(uow: UnitOfWork, ref: str, issuer_slug: str) -> Achievement:
+    stmt = select(Achievement).join(Issuer)
+    row = uow.session.scalar(stmt.where(Achievement.public_id == ref))
+    if row is None:
+        row = uow.session.scalar(stmt.where(Achievement.slug == ref, Issuer.slug == issuer_slug))
+    if row is None:
+        raise NotFound(f"no achievement {ref!r}")
+    return row
+
+
+@dataclass(frozen=True)
+class Definition:
+    """An achievement for the edit form: its JSON definition plus what JSON leaves out."""
+
+    public_id: str
+    data: dict[str, Any]
+    image_uri: str | None
+    version: int
+
+
+def get_definition(ctx: Context, ref: str) -> Definition:
+    """An achievement (public id or slug) as editable ``schemas/achievement.json`` input."""
+    with ctx.uow() as uow:
+        row = _find(uow, ref, ctx.settings.issuer_slug)
+        return Definition(row.public_id, _definition(row), row.image_uri, row.version)
+
+
+_EDITABLE = (
+    "name",
+    "description",
+    "criteria_narrative",
+    "criteria_url",
+    "achievement_type",
+    "credits_available",
+    "credit_category",
+    "provider",
+    "series",
+    "validity_days",
+    "human_code",
+    "field_of_study",
+    "rules",
+)
+
+
+def update_achievement(
+    ctx: Context,
+    public_id: str,
+    *,
+    spec: AchievementSpec,
+    keep_image: bool = True,
+    actor: str,
+) -> AchievementView:
+    """Change a definition; only awards issued from now on carry the change.
+
+    Issued credentials are immutable (their signed bytes embed the achievement
+    as it was), so an edit never touches them.  The slug is the achievement's
+    name in rules, CSV files and URLs and cannot change.  ``spec.image_uri``
+    of ``None`` keeps the current image when ``keep_image`` is true and
+    removes it otherwise.
+    """
+    now = ctx.now()
+    with ctx.uow() as uow:
+        row = _find(uow, public_id, ctx.settings.issuer_slug)
+        if spec.slug != row.slug:
+            raise ValidationError("slug", "cannot be changed (rules and files refer to it)")
+        before = _definition(row)
+        for name in _EDITABLE:
+            setattr(row, name, getattr(spec, name))
+        row.tags = list(spec.tags)
+        row.alignments = [asdict(a) for a in spec.alignments]
+        image_changed = False
+        if spec.image_uri is not None:
+            image_changed = spec.image_uri != row.image_uri
+            row.image_uri = spec.image_uri
+        elif not keep_image and row.image_uri is not None:
+            row.image_uri, image_changed = None, True
+        after = _definition(row)
+        changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+        if image_changed:
+            changed.append("image")
+        if changed:
+            row.version += 1
+            row.updated_at = now
+        uow.session.flush()
+        _bump_generation()
+        audit.record(
+            uow,
+            actor=actor,
+            action="achievement.update",
+            subject_type="achievement",
+            subject_id=row.public_id,
+            now=now,
+            slug=row.slug,
+            changed=changed,
+            version=row.version,
+        )
+        return _achievement_view(row)

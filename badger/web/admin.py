@@ -1,15 +1,85 @@
-"""The admin console (grows with each feature)."""
+"""The admin and reviewer console.
+
+Views parse a form, call one service and render (STYLE habit 4).  Field
+errors from the services come back as ``ValidationError`` with JSON paths and
+are shown beside the input they belong to (``admin_forms.attach_errors``);
+a page with bad input answers 400 and re-renders the form, never a 500.
+Every route needs the admin role, except the review queue (reviewers).
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+import json
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import SelectChoice
 
 from badger.domain.accounts import Role
-from badger.services import audit_views, catalog
+from badger.domain.errors import Conflict, ValidationError
+from badger.services import (
+    audit_views,
+    awarding,
+    awards,
+    bulk,
+    catalog,
+    issue,
+    keys,
+    ledger,
+    reports,
+    review,
+    status,
+    uploads,
+)
+from badger.services.accounts import actor_of
+from badger.web.admin_forms import (
+    TYPE_CHOICES,
+    AchievementForm,
+    AwardSearchForm,
+    BulkUploadForm,
+    DecisionForm,
+    ManualAwardForm,
+    PolicyForm,
+    RotateKeyForm,
+    RulesDryRunForm,
+    StatusChangeForm,
+    attach_errors,
+    errors_of,
+    prefixed,
+)
 from badger.web.auth import role_required
 from badger.web.context import get_context
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+NO_ALIASES: dict[str, str] = {}
+
+
+@bp.app_template_filter("ceu")
+def _ceu(value: Decimal | None) -> str:
+    return "" if value is None else reports.plain_number(value)
+
+
+def _actor() -> str:
+    return actor_of(current_user.view)
+
+
+def _invalid(form: FlaskForm, exc: ValidationError, aliases: dict[str, str] = NO_ALIASES) -> None:
+    attach_errors(form, exc.fields, aliases)
 
 
 @bp.get("/")
@@ -22,4 +92,451 @@ def index() -> str:
         issuer=issuer,
         achievements=catalog.list_achievements(ctx, public_only=False),
         audit=audit_views.recent_entries(ctx, limit=25),
+    )
+
+
+# ---------------------------------------------------------------- issuer and keys
+
+
+@bp.get("/keys")
+@role_required(Role.ADMIN)
+def list_keys() -> str:
+    ctx = get_context()
+    return render_template(
+        "admin/keys.html",
+        issuer=catalog.get_issuer(ctx),
+        keys=keys.list_keys(ctx),
+        algorithms=keys.ALGORITHMS,
+    )
+
+
+@bp.route("/keys/<alg>/rotate", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def rotate_key(alg: str) -> Any:
+    if alg not in keys.ALGORITHMS:
+        abort(404, description=f"no key algorithm {alg!r}")
+    form = RotateKeyForm()
+    if form.validate_on_submit():
+        new = keys.rotate_key(get_context(), alg, actor=_actor())
+        flash(f"The {alg} key was rotated; new credentials are signed with {new.kid}.")
+        return redirect(url_for("admin.list_keys"))
+    return render_template("admin/rotate_key.html", form=form, alg=alg), (
+        400 if form.errors else 200
+    )
+
+
+# ---------------------------------------------------------------- achievements
+
+
+@bp.get("/achievements")
+@role_required(Role.ADMIN)
+def list_achievements() -> str:
+    return render_template(
+        "admin/achievements.html",
+        achievements=catalog.list_achievements(get_context(), public_only=False),
+    )
+
+
+@bp.route("/achievements/new", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def new_achievement() -> Any:
+    form = AchievementForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            return _achievement_page(form, None), 400
+        ctx = get_context()
+        try:
+            spec, _ = form.to_spec()
+            created = catalog.create_achievement(
+                ctx, issuer_slug=_issuer_slug(), spec=spec, actor=_actor()
+            )
+        except ValidationError as exc:
+            _invalid(form, exc, dict(form.ALIASES))
+            return _achievement_page(form, None), 400
+        except Conflict as exc:
+            form.slug.errors = [exc.message]
+            return _achievement_page(form, None), 409
+        flash(f"Achievement “{created.name}” was created.")
+        return redirect(url_for("admin.edit_achievement", achievement_id=created.public_id))
+    return _achievement_page(form, None)
+
+
+@bp.route("/achievements/<achievement_id>", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def edit_achievement(achievement_id: str) -> Any:
+    ctx = get_context()
+    current = catalog.get_definition(ctx, achievement_id)
+    form = AchievementForm()
+    if request.method == "GET":
+        form.fill(current.data)
+        return _achievement_page(form, current)
+    if not form.validate_on_submit():
+        return _achievement_page(form, current), 400
+    try:
+        spec, _ = form.to_spec(slug=current.data["slug"])
+        updated = catalog.update_achievement(
+            ctx,
+            current.public_id,
+            spec=spec,
+            keep_image=not form.remove_image.data,
+            actor=_actor(),
+        )
+    except ValidationError as exc:
+        _invalid(form, exc, dict(form.ALIASES))
+        return _achievement_page(form, current), 400
+    flash(f"Achievement “{updated.name}” was saved; awards issued from now on carry the change.")
+    return redirect(url_for("admin.edit_achievement", achievement_id=updated.public_id))
+
+
+@bp.post("/achievements/validate")
+@role_required(Role.ADMIN)
+def validate_achievement() -> Response:
+    """Live validation: the achievement form's field errors as JSON (nothing saved)."""
+    form = AchievementForm()
+    slug = None
+    editing = request.form.get("editing")
+    if editing:
+        slug = catalog.get_definition(get_context(), editing).data["slug"]
+    if form.validate_on_submit():
+        try:
+            form.to_spec(slug=slug)
+        except ValidationError as exc:
+            attach_errors(form, exc.fields, dict(form.ALIASES))
+    return jsonify(valid=not errors_of(form), errors=errors_of(form))
+
+
+def _issuer_slug() -> str:
+    issuer = catalog.get_issuer(get_context())
+    if issuer is None:
+        abort(409, description="no issuer configured (run `badger init`)")
+    return issuer.slug
+
+
+def _achievement_page(form: AchievementForm, current: catalog.Definition | None) -> str:
+    return render_template(
+        "admin/achievement_form.html",
+        form=form,
+        current=current,
+        types=TYPE_CHOICES,
+    )
+
+
+@bp.route("/achievements/<achievement_id>/rules", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def rules_dry_run(achievement_id: str) -> Any:
+    ctx = get_context()
+    current = catalog.get_definition(ctx, achievement_id)
+    form = RulesDryRunForm()
+    lines = None
+    status_code = 200
+    if request.method == "GET":
+        rules = current.data.get("rules")
+        form.rules.data = json.dumps(rules, indent=2) if rules else ""
+    elif form.validate_on_submit():
+        try:
+            lines = awarding.simulate_rules(ctx, current.public_id, form.parsed())
+        except ValidationError as exc:
+            _invalid(form, exc)
+            status_code = 400
+    else:
+        status_code = 400
+    return render_template(
+        "admin/rules_dry_run.html", form=form, current=current, lines=lines
+    ), status_code
+
+
+# ---------------------------------------------------------------- review queue
+
+
+@bp.get("/review")
+@role_required(Role.REVIEWER)
+def review_queue() -> str:
+    wanted = request.args.get("status", "submitted")
+    entries = review.queue(get_context(), status=wanted)
+    return render_template(
+        "admin/review_queue.html", entries=entries, status=wanted, statuses=review.STATUSES
+    )
+
+
+@bp.route("/review/<submission_id>", methods=["GET", "POST"])
+@role_required(Role.REVIEWER)
+def review_submission(submission_id: str) -> Any:
+    ctx = get_context()
+    submission = review.get_submission(ctx, submission_id)
+    form = DecisionForm()
+    if request.method == "GET" and submission.kind == "proposal":
+        form.slug.data = review.proposal_slug(submission.title)
+        form.credits.data = reports.plain_number(submission.credits) if submission.credits else ""
+        form.category.data = submission.category or ""
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            return _review_page(form, submission), 400
+        try:
+            result = review.review(
+                ctx,
+                submission.public_id,
+                decision=form.decision.data or "",
+                comment=form.comment.data,
+                reviewer=current_user.view,
+                entry=form.catalogue_entry() if submission.kind == "proposal" else None,
+            )
+        except ValidationError as exc:
+            _invalid(form, exc)
+            return _review_page(form, submission), 400
+        except Conflict as exc:
+            form.form_errors.append(exc.message)
+            return _review_page(form, submission), 409
+        message = f"Submission {result.submission.status}."
+        if result.achievement is not None:
+            message += f" “{result.achievement.name}” is now in the catalogue."
+        if result.awarded:
+            message += f" {len(result.awarded)} badge(s) awarded."
+        flash(message)
+        return redirect(url_for("admin.review_queue"))
+    return _review_page(form, submission)
+
+
+def _review_page(form: DecisionForm, submission: review.SubmissionView) -> str:
+    return render_template("admin/review_submission.html", form=form, s=submission)
+
+
+@bp.get("/review/files/<upload_id>")
+@role_required(Role.REVIEWER)
+def review_file(upload_id: str) -> Response:
+    """An evidence file, always as a download (never rendered in the console's origin)."""
+    content = uploads.load_upload(get_context(), upload_id)
+    response = Response(content.content, mimetype=content.media_type)
+    response.headers["Content-Disposition"] = f'attachment; filename="{content.filename}"'
+    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+# ---------------------------------------------------------------- manual and bulk awards
+
+
+def _achievement_choices(*, blank: str | None = None) -> list[SelectChoice]:
+    choices = [
+        SelectChoice(a.slug, f"{a.name} ({a.slug})")
+        for a in catalog.list_achievements(get_context(), public_only=False)
+    ]
+    return [SelectChoice("", blank), *choices] if blank is not None else choices
+
+
+@bp.route("/awards/new", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def manual_award() -> Any:
+    form = ManualAwardForm()
+    form.achievement.choices = _achievement_choices()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            return render_template("admin/award_form.html", form=form), 400
+        evidence = [
+            issue.EvidenceInput(url=line.strip())
+            for line in (form.evidence.data or "").splitlines()
+            if line.strip()
+        ]
+        try:
+            issued = issue.issue_award(
+                get_context(),
+                issue.IssueRequest(
+                    achievement=form.achievement.data or "",
+                    recipient=(form.recipient.data or "").strip(),
+                    recipient_name=(form.recipient_name.data or "").strip() or None,
+                    evidence=evidence,
+                    narrative=(form.narrative.data or "").strip() or None,
+                    basis={"rule": "manual"},
+                ),
+                actor=_actor(),
+            )
+        except ValidationError as exc:
+            _invalid(form, exc, {"recipient_name": "recipient_name", "name": "recipient_name"})
+            return render_template("admin/award_form.html", form=form), 400
+        except Conflict as exc:
+            form.form_errors.append(exc.message)
+            return render_template("admin/award_form.html", form=form), 409
+        flash(f"Awarded to {issued.recipient}.")
+        return redirect(url_for("admin.list_awards", recipient=issued.recipient))
+    return render_template("admin/award_form.html", form=form)
+
+
+@bp.route("/bulk", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def bulk_upload() -> Any:
+    ctx = get_context()
+    form = BulkUploadForm()
+    form.achievement.choices = _achievement_choices(blank="(from the file)")
+    jobs = bulk.list_jobs(ctx, limit=20)
+    if request.method == "GET":
+        return render_template("admin/bulk.html", form=form, jobs=jobs, problems=None)
+    upload = form.file.data
+    if not form.validate_on_submit() or upload is None or not upload.filename:
+        if upload is None or not getattr(upload, "filename", ""):
+            form.file.errors = [*form.file.errors, "choose a CSV file"]
+        return render_template("admin/bulk.html", form=form, jobs=jobs, problems=None), 400
+    content = upload.read()
+    try:
+        parsed = bulk.parse_csv(ctx, content, default_achievement=form.achievement.data or None)
+        if parsed.problems and not form.skip_invalid.data:
+            return render_template(
+                "admin/bulk.html", form=form, jobs=jobs, problems=parsed.problems
+            ), 400
+        job = bulk.create_job(
+            ctx, filename=upload.filename, content=content, parsed=parsed, actor=_actor()
+        )
+    except ValidationError as exc:
+        _invalid(form, exc)
+        return render_template("admin/bulk.html", form=form, jobs=jobs, problems=None), 400
+    ctx.jobs.enqueue_bulk(job.public_id)
+    return redirect(url_for("admin.bulk_job", job_id=job.public_id))
+
+
+@bp.get("/bulk/<job_id>")
+@role_required(Role.ADMIN)
+def bulk_job(job_id: str) -> str:
+    job = bulk.get_job(get_context(), job_id)
+    return render_template("admin/bulk_job.html", job=job)
+
+
+# ---------------------------------------------------------------- awards and their status
+
+
+@bp.get("/awards")
+@role_required(Role.ADMIN)
+def list_awards() -> Any:
+    form = AwardSearchForm(request.args)
+    lines: list[awards.AwardLine] = []
+    code = 200
+    if form.validate():
+        try:
+            lines = awards.list_awards(
+                get_context(),
+                achievement=(form.achievement.data or "").strip() or None,
+                recipient=(form.recipient.data or "").strip() or None,
+                limit=200,
+            )
+        except ValidationError as exc:
+            _invalid(form, exc)
+            code = 400
+    else:
+        code = 400
+    return render_template("admin/awards.html", form=form, lines=lines), code
+
+
+STATUS_ACTIONS = ("revoke", "suspend", "unsuspend")
+
+
+@bp.route("/awards/<award_id>/<action>", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def change_status(award_id: str, action: str) -> Any:
+    if action not in STATUS_ACTIONS:
+        abort(404, description=f"no action {action!r}")
+    ctx = get_context()
+    award = reports.award_summary(ctx, award_id)
+    form = StatusChangeForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            return _status_page(form, award, action), 400
+        reason = (form.reason.data or "").strip()
+        try:
+            if action == "revoke":
+                status.revoke(ctx, award.public_id, reason=reason, actor=_actor())
+            elif action == "suspend":
+                if not reason:
+                    raise ValidationError("reason", "say why the badge is suspended")
+                status.suspend(ctx, award.public_id, reason=reason, actor=_actor())
+            else:
+                status.unsuspend(ctx, award.public_id, actor=_actor())
+        except ValidationError as exc:
+            _invalid(form, exc)
+            return _status_page(form, award, action), 400
+        except Conflict as exc:
+            form.form_errors.append(exc.message)
+            return _status_page(form, award, action), 409
+        flash(f"The badge was {'reinstated' if action == 'unsuspend' else action + 'd'}.")
+        return redirect(url_for("admin.list_awards", achievement=award.achievement))
+    return _status_page(form, award, action)
+
+
+def _status_page(form: StatusChangeForm, award: reports.AwardSummary, action: str) -> str:
+    verb = {"revoke": "Revoke", "suspend": "Suspend", "unsuspend": "Reinstate"}[action]
+    return render_template(
+        "admin/status_change.html", form=form, award=award, action=action, verb=verb
+    )
+
+
+# ---------------------------------------------------------------- renewal policies
+
+
+@bp.route("/policies", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def policies() -> Any:
+    form = PolicyForm()
+    result: dict[str, Any] | None = None
+    code = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                result = _check_policy(form)
+            except ValidationError as exc:
+                _invalid(form, exc)
+                code = 400
+        else:
+            code = 400
+    return render_template("admin/policies.html", form=form, result=result), code
+
+
+def _check_policy(form: PolicyForm) -> dict[str, Any]:
+    policy_data, activities_data = form.documents()
+    try:
+        policy = ledger.parse_policy(policy_data)
+    except ValidationError as exc:
+        raise prefixed(exc, "policy") from None
+    if activities_data is None:
+        return {"policy": policy, "ledger": None}
+    as_of = None
+    if form.as_of.data:
+        try:
+            as_of = datetime.fromisoformat(form.as_of.data.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise ValidationError("as_of", "not an ISO 8601 date-time") from None
+        if as_of.tzinfo is None:
+            raise ValidationError("as_of", "needs a time zone, e.g. Z")
+    try:
+        policy, result = ledger.simulate(policy_data, activities_data, as_of=as_of)
+    except ValidationError as exc:
+        raise prefixed(exc, "activities") from None
+    return {"policy": policy, "ledger": result}
+
+
+# ---------------------------------------------------------------- reports
+
+
+@bp.get("/reports")
+@role_required(Role.ADMIN)
+def reports_page() -> str:
+    ctx = get_context()
+    months = reports.awards_by_month(ctx)
+    return render_template(
+        "admin/reports.html",
+        credits=reports.credits_by_category(ctx),
+        months=months,
+        chart=reports.bar_chart(months),
+    )
+
+
+@bp.get("/reports/<name>.csv")
+@role_required(Role.ADMIN)
+def report_csv(name: str) -> Response:
+    ctx = get_context()
+    if name == "credits-by-category":
+        body = reports.credits_csv(reports.credits_by_category(ctx))
+    elif name == "awards-by-month":
+        body = reports.months_csv(reports.awards_by_month(ctx))
+    else:
+        abort(404, description=f"no report {name!r}")
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
     )

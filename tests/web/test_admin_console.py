@@ -1,0 +1,349 @@
+"""Admin console: access control, issuer keys, achievements (create, edit, live validation,
+images), rules dry run."""
+
+from __future__ import annotations
+
+import json
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+
+from badger.proofs.keystore import MemoryKeyStore
+from badger.services import audit_views, catalog
+from tests.conftest import ADMIN_EMAIL
+
+ASSETS = Path(__file__).resolve().parents[1] / "assets"
+SVG = b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>'
+
+ADMIN_PAGES = [
+    "/admin/",
+    "/admin/keys",
+    "/admin/keys/Ed25519/rotate",
+    "/admin/achievements",
+    "/admin/achievements/new",
+    "/admin/awards",
+    "/admin/awards/new",
+    "/admin/bulk",
+    "/admin/policies",
+    "/admin/reports",
+    "/admin/reports/credits-by-category.csv",
+]
+
+
+@pytest.fixture
+def keystore() -> MemoryKeyStore:
+    """Rotation changes keys: this module's tests get their own key store."""
+    return MemoryKeyStore()
+
+
+@pytest.fixture
+def admin(client, initialized):
+    client.login(ADMIN_EMAIL)
+    return client
+
+
+def _fields(**overrides):
+    data = {
+        "slug": "ethics",
+        "name": "Ethics <Unit>",
+        "description": "The required ethics unit",
+        "criteria_narrative": "Pass the quiz",
+        "achievement_type": "MicroCredential",
+        "tags": "ethics, required",
+        "alignments": "Code of Ethics | https://example.org/code | E1",
+        "credits_available": "2.5",
+        "credit_category": "ethics",
+        "provider": "Ethics Board",
+        "series": "",
+        "validity_days": "365",
+        "rules": "",
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.mark.parametrize("page", ADMIN_PAGES)
+def test_anonymous_visitors_are_sent_to_sign_in(client, initialized, page):
+    response = client.get(page)
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login?next=")
+
+
+@pytest.mark.parametrize("page", [*ADMIN_PAGES, "/admin/review"])
+def test_learners_get_403(client, create_account, page):
+    create_account("learner@example.org")
+    client.login("learner@example.org")
+    assert client.get(page).status_code == 403
+
+
+def test_reviewers_see_the_queue_but_not_admin_pages(client, create_account):
+    create_account("rev@example.org", roles=["reviewer"])
+    client.login("rev@example.org")
+    assert client.get("/admin/review").status_code == 200
+    assert client.get("/admin/achievements").status_code == 403
+    assert "/admin/review" in client.get("/").get_data(as_text=True)  # nav link
+
+
+def test_admin_pages_render_with_the_admin_nav(admin):
+    for page in ADMIN_PAGES[:-1]:
+        html = admin.get(page).get_data(as_text=True)
+        assert 'aria-label="Admin"' in html, page
+        assert "<script>" not in html, page
+        assert " style=" not in html, page
+
+
+# ---------------------------------------------------------------- keys
+
+
+def test_keys_page_lists_active_keys_per_algorithm(admin, initialized):
+    html = admin.get("/admin/keys").get_data(as_text=True)
+    for alg in ("Ed25519", "RS256", "ES256"):
+        assert f"<caption>{alg}</caption>" in html
+    assert html.count("<td>active</td>") == 3
+    assert "Test Institute" in html
+
+
+def test_rotation_needs_the_confirmation_box(admin, initialized):
+    before = {k.kid for k in initialized.keystore.public_keys("default")}
+    refused = admin.submit("/admin/keys/RS256/rotate", {})
+    assert refused.status_code == 400
+    assert "tick the box" in refused.get_data(as_text=True)
+    assert {k.kid for k in initialized.keystore.public_keys("default")} == before
+
+
+def test_rotation_retires_the_old_key_and_is_audited(admin, initialized):
+    old = next(k for k in initialized.keystore.public_keys("default") if k.alg.value == "RS256")
+    done = admin.submit("/admin/keys/RS256/rotate", {"understood": "y"})
+    assert done.status_code == 302
+    html = admin.get("/admin/keys").get_data(as_text=True)
+    assert "was rotated" in html
+    assert html.count("<td>retired</td>") == 1
+    assert old.kid in html  # still listed (published)
+    assert any(e.action == "key.rotate" for e in audit_views.recent_entries(initialized))
+
+
+def test_unknown_algorithm_is_404(admin):
+    assert admin.get("/admin/keys/DSA/rotate").status_code == 404
+
+
+# ---------------------------------------------------------------- achievements
+
+
+def test_admin_creates_an_achievement_with_every_field(admin, initialized):
+    response = admin.submit(
+        "/admin/achievements/new", _fields(evidence_required="y"), page="/admin/achievements/new"
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    [definition] = catalog.export_definitions(initialized)
+    assert definition == {
+        "slug": "ethics",
+        "name": "Ethics <Unit>",
+        "description": "The required ethics unit",
+        "criteria_narrative": "Pass the quiz",
+        "achievement_type": "MicroCredential",
+        "tags": ["ethics", "required"],
+        "alignments": [
+            {
+                "target_name": "Code of Ethics",
+                "target_url": "https://example.org/code",
+                "target_code": "E1",
+            }
+        ],
+        "credits_available": 2.5,
+        "credit_category": "ethics",
+        "provider": "Ethics Board",
+        "validity_days": 365,
+        "rules": {"evidence_approved": "ethics"},
+    }
+    listing = admin.get("/admin/achievements").get_data(as_text=True)
+    assert "Ethics &lt;Unit&gt;" in listing  # escaped
+    assert "2.5" in listing
+
+
+def test_bad_fields_are_shown_beside_each_input(admin, initialized):
+    response = admin.submit(
+        "/admin/achievements/new",
+        _fields(
+            slug="Bad Slug",
+            name="",
+            credits_available="lots",
+            rules='{"all_of": []}',
+            alignments="Code | ftp://nope",
+        ),
+        page="/admin/achievements/new",
+    )
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert 'id="slug-error" aria-live="polite"><p>' in html
+    assert 'id="name-error" aria-live="polite"><p>' in html
+    assert "&#39;lots&#39; is not a number" in html
+    assert 'id="rules-error" aria-live="polite"><p>rules.all_of' in html
+    assert "alignments[0].target_url" in html
+    assert 'aria-invalid="true"' in html
+    assert 'aria-describedby="slug-help slug-error"' in html
+    assert catalog.export_definitions(initialized) == []
+
+
+def test_rules_that_are_not_json_say_where(admin):
+    response = admin.submit(
+        "/admin/achievements/new", _fields(rules="{nope"), page="/admin/achievements/new"
+    )
+    assert response.status_code == 400
+    assert "not valid JSON" in response.get_data(as_text=True)
+
+
+def test_duplicate_slug_is_shown_on_the_slug_field(admin):
+    admin.submit("/admin/achievements/new", _fields(), page="/admin/achievements/new")
+    again = admin.submit("/admin/achievements/new", _fields(), page="/admin/achievements/new")
+    assert again.status_code == 409
+    assert "already exists" in again.get_data(as_text=True)
+
+
+def test_live_validation_answers_field_errors_as_json(admin, initialized):
+    token = admin.csrf_token("/admin/achievements/new")
+    bad = admin.post(
+        "/admin/achievements/validate",
+        data={"csrf_token": token, **_fields(validity_days="soon", credit_category="Bad!")},
+    )
+    assert bad.status_code == 200
+    assert bad.json["valid"] is False
+    assert set(bad.json["errors"]) == {"validity_days", "credit_category"}
+    good = admin.post("/admin/achievements/validate", data={"csrf_token": token, **_fields()})
+    assert good.json == {"valid": True, "errors": {}}
+    assert catalog.export_definitions(initialized) == []  # nothing saved
+
+
+def test_live_validation_needs_csrf_and_the_admin_role(client, create_account):
+    create_account("l@example.org")
+    client.login("l@example.org")
+    assert client.post("/admin/achievements/validate", data=_fields()).status_code in (400, 403)
+
+
+def test_the_form_page_loads_the_validation_script(admin):
+    html = admin.get("/admin/achievements/new").get_data(as_text=True)
+    assert 'src="/static/admin-validate.js"' in html
+    assert 'data-validate-url="/admin/achievements/validate"' in html
+    script = admin.get("/static/admin-validate.js")
+    assert script.status_code == 200
+    assert b"textContent" in script.data  # messages are inserted as text, never HTML
+    script.close()
+
+
+def test_edit_changes_future_awards_only_and_keeps_the_slug(admin, initialized):
+    admin.submit("/admin/achievements/new", _fields(), page="/admin/achievements/new")
+    [view] = catalog.list_achievements(initialized, public_only=False)
+    page = admin.get(f"/admin/achievements/{view.public_id}").get_data(as_text=True)
+    assert "awards issued from now on" in page
+    assert 'value="Ethics &lt;Unit&gt;"' in page  # pre-filled and escaped
+    saved = admin.submit(
+        f"/admin/achievements/{view.public_id}",
+        _fields(slug="renamed", name="Ethics 2", credits_available="3", rules='{"event": "quiz"}'),
+    )
+    assert saved.status_code == 302
+    definition = catalog.get_definition(initialized, view.public_id)
+    assert definition.data["slug"] == "ethics"
+    assert definition.data["name"] == "Ethics 2"
+    assert definition.data["credits_available"] == 3.0
+    assert definition.data["rules"] == {"event": "quiz"}
+    assert definition.version == 2
+    entry = next(
+        e for e in audit_views.recent_entries(initialized) if e.action == "achievement.update"
+    )
+    assert entry.subject == f"achievement:{view.public_id}"
+
+
+def test_edit_with_bad_input_is_400_and_changes_nothing(admin, initialized):
+    admin.submit("/admin/achievements/new", _fields(), page="/admin/achievements/new")
+    [view] = catalog.list_achievements(initialized, public_only=False)
+    bad = admin.submit(
+        f"/admin/achievements/{view.public_id}", _fields(credit_category="x", credits_available="")
+    )
+    assert bad.status_code == 400
+    assert "credits_available" in bad.get_data(as_text=True)
+    assert catalog.get_definition(initialized, view.public_id).version == 1
+
+
+def test_unknown_achievement_is_404(admin):
+    assert admin.get("/admin/achievements/nope").status_code == 404
+
+
+def test_image_upload_is_checked_and_sanitised(admin, initialized):
+    svg = (ASSETS / "svg" / "script-laden.svg").read_bytes()
+    created = admin.submit(
+        "/admin/achievements/new",
+        {**_fields(), "image": (BytesIO(svg), "badge.svg")},
+        page="/admin/achievements/new",
+        content_type="multipart/form-data",
+    )
+    assert created.status_code == 302
+    [view] = catalog.list_achievements(initialized, public_only=False)
+    assert view.image_uri.startswith("data:image/svg+xml;base64,")
+    import base64
+
+    stored = base64.b64decode(view.image_uri.split(",", 1)[1])
+    assert b"<script" not in stored.lower()
+
+
+def test_an_image_that_is_not_png_or_svg_is_refused_on_the_image_field(admin, initialized):
+    response = admin.submit(
+        "/admin/achievements/new",
+        {**_fields(), "image": (BytesIO(b"%PDF-1.4\n%%EOF\n"), "badge.pdf")},
+        page="/admin/achievements/new",
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 400
+    assert 'id="image-error" aria-live="polite"><p>' in response.get_data(as_text=True)
+    assert catalog.export_definitions(initialized) == []
+
+
+def test_image_can_be_replaced_and_removed(admin, initialized):
+    admin.submit("/admin/achievements/new", _fields(), page="/admin/achievements/new")
+    [view] = catalog.list_achievements(initialized, public_only=False)
+    url = f"/admin/achievements/{view.public_id}"
+    admin.submit(
+        url, {**_fields(), "image": (BytesIO(SVG), "b.svg")}, content_type="multipart/form-data"
+    )
+    assert catalog.get_definition(initialized, view.public_id).image_uri
+    admin.submit(url, _fields())  # no new file: kept
+    assert catalog.get_definition(initialized, view.public_id).image_uri
+    admin.submit(url, _fields(remove_image="y"))
+    assert catalog.get_definition(initialized, view.public_id).image_uri is None
+
+
+# ---------------------------------------------------------------- rules dry run
+
+
+def test_rules_dry_run_lists_who_would_gain_and_saves_nothing(admin, initialized):
+    from badger.services import issue
+
+    admin.submit(
+        "/admin/achievements/new",
+        _fields(slug="intro", name="Intro", credit_category="", credits_available=""),
+        page="/admin/achievements/new",
+    )
+    admin.submit(
+        "/admin/achievements/new",
+        _fields(slug="advanced", name="Advanced", credit_category="", credits_available=""),
+        page="/admin/achievements/new",
+    )
+    issue.issue_award(initialized, issue.IssueRequest("intro", "grace@example.org"), actor="test")
+    advanced = catalog.get_definition(initialized, "advanced")
+    url = f"/admin/achievements/{advanced.public_id}/rules"
+    assert admin.get(url).status_code == 200
+    result = admin.submit(url, {"rules": json.dumps({"earned": "intro"})})
+    assert result.status_code == 200
+    html = result.get_data(as_text=True)
+    assert "grace@example.org" in html
+    assert "would gain it" in html
+    assert catalog.get_definition(initialized, "advanced").data.get("rules") is None
+
+
+def test_rules_dry_run_shows_schema_errors_inline(admin, initialized):
+    admin.submit("/admin/achievements/new", _fields(), page="/admin/achievements/new")
+    view = catalog.get_definition(initialized, "ethics")
+    bad = admin.submit(
+        f"/admin/achievements/{view.public_id}/rules", {"rules": '{"at_least": 0, "of": []}'}
+    )
+    assert bad.status_code == 400
+    assert 'id="rules-error" aria-live="polite"><p>rules.' in bad.get_data(as_text=True)
