@@ -1,0 +1,334 @@
+"""The learner's dashboard, submissions and share pages."""
+
+from __future__ import annotations
+
+import html as htmlmod
+from decimal import Decimal
+from urllib.parse import parse_qs
+
+import pytest
+
+from badger.domain.achievements import AchievementSpec
+from badger.services import accounts, catalog, issue, review, status
+from badger.services.issue import IssueRequest
+
+EMAIL = "pat@example.org"
+
+
+@pytest.fixture
+def pat(create_account):
+    return create_account(EMAIL, name="Pat Learner")
+
+
+@pytest.fixture
+def achievement(initialized):
+    return catalog.create_achievement(
+        initialized,
+        issuer_slug="default",
+        spec=AchievementSpec(
+            slug="ethics",
+            name="Ethics <script>alert(1)</script>",
+            description="Required ethics unit",
+            criteria_narrative="Pass the quiz",
+            credits_available=Decimal(2),
+        ),
+    )
+
+
+@pytest.fixture
+def award(initialized, achievement, pat):
+    return issue.issue_award(
+        initialized, IssueRequest(achievement="ethics", recipient=EMAIL), actor="test"
+    )
+
+
+def test_dashboard_shows_badges_as_cards_with_status(client, initialized, award):
+    client.login(EMAIL)
+    html = client.get("/dashboard").get_data(as_text=True)
+    assert f"/badges/{award.public_id}" in html
+    assert "Ethics &lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<script>alert(1)</script>" not in html
+    assert 'alt="Badge image: Ethics &lt;script&gt;' in html
+    assert "Test Institute" in html
+    assert "14 March 2026" in html
+    assert "status-active" in html
+    status.revoke(initialized, award.public_id, reason="issued in error", actor="test")
+    assert "status-revoked" in client.get("/dashboard").get_data(as_text=True)
+
+
+def test_dashboard_is_the_learners_own(client, initialized, award, create_account):
+    create_account("sam@example.org")
+    client.login("sam@example.org")
+    html = client.get("/dashboard").get_data(as_text=True)
+    assert award.public_id not in html
+    assert client.get(f"/badges/{award.public_id}").status_code == 404
+
+
+def test_account_page_still_works(client, initialized, award):
+    client.login(EMAIL)
+    assert client.get("/account").status_code == 200
+
+
+# ---------------------------------------------------------------- submissions
+
+
+def test_evidence_is_submitted_and_shows_on_the_dashboard(client, initialized, achievement, pat):
+    client.login(EMAIL)
+    form = client.get("/submit/evidence?achievement=ethics").get_data(as_text=True)
+    assert '<option selected value="ethics">' in form
+    response = client.submit(
+        "/submit/evidence",
+        {"achievement": "ethics", "narrative": "I did <b>it</b>", "url": ""},
+        page="/submit/evidence",
+    )
+    assert response.status_code == 302
+    html = client.get("/dashboard").get_data(as_text=True)
+    assert "submitted" in html
+    assert "Ethics &lt;script&gt;" in html
+
+
+def test_evidence_with_a_file_upload(client, initialized, achievement, pat):
+    from io import BytesIO
+
+    client.login(EMAIL)
+    response = client.submit(
+        "/submit/evidence",
+        {"achievement": "ethics", "file": (BytesIO(b"my certificate text"), "cert.txt")},
+        page="/submit/evidence",
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    [sent] = review.submissions_of(initialized, pat.learner_public_id)
+    assert sent.upload is not None
+    assert sent.upload.filename == "cert.txt"
+
+
+def test_evidence_errors_are_shown_on_the_form(client, initialized, achievement, pat):
+    client.login(EMAIL)
+    empty = client.submit("/submit/evidence", {"achievement": "ethics"}, page="/submit/evidence")
+    assert empty.status_code == 400
+    assert 'id="narrative-error"' in empty.get_data(as_text=True)
+    bad_url = client.submit(
+        "/submit/evidence",
+        {"achievement": "ethics", "url": "javascript:alert(1)"},
+        page="/submit/evidence",
+    )
+    assert bad_url.status_code == 400
+    assert 'id="url-error"' in bad_url.get_data(as_text=True)
+
+
+def test_activity_is_submitted_with_every_field(client, initialized, pat):
+    client.login(EMAIL)
+    response = client.submit(
+        "/submit/activity",
+        {
+            "title": "Webinar <i>on</i> ethics",
+            "activity_date": "2026-03-01",
+            "credits": "1.5",
+            "category": "ethics",
+            "learning_minutes": "90",
+            "url": "https://example.org/webinar",
+            "narrative": "Learned a lot",
+        },
+        page="/submit/activity",
+    )
+    assert response.status_code == 302
+    [sent] = review.submissions_of(initialized, pat.learner_public_id)
+    assert sent.kind == "activity"
+    assert sent.credits == Decimal("1.5")
+    assert sent.learning_minutes == 90
+    html = client.get("/dashboard").get_data(as_text=True)
+    assert "Webinar &lt;i&gt;on&lt;/i&gt; ethics" in html
+
+
+def test_activity_errors_name_the_field(client, initialized, pat):
+    client.login(EMAIL)
+    response = client.submit(
+        "/submit/activity",
+        {"title": "x", "credits": "1.555", "category": "ethics"},
+        page="/submit/activity",
+    )
+    assert response.status_code == 400
+    assert 'id="credits-error"' in response.get_data(as_text=True)
+    slug = client.submit(
+        "/submit/activity",
+        {"title": "x", "credits": "1", "category": "Not A Slug!"},
+        page="/submit/activity",
+    )
+    assert slug.status_code == 400
+    assert 'id="category-error"' in slug.get_data(as_text=True)
+    future = client.submit(
+        "/submit/activity",
+        {"title": "x", "credits": "1", "category": "ethics", "activity_date": "2030-01-01"},
+        page="/submit/activity",
+    )
+    assert future.status_code == 400
+    assert 'id="activity_date-error"' in future.get_data(as_text=True)
+
+
+def test_a_proposal_reaches_the_review_queue(client, initialized, pat):
+    client.login(EMAIL)
+    response = client.submit(
+        "/submit/proposal",
+        {
+            "title": "Podcast series on privacy",
+            "url": "https://example.org/podcast",
+            "description": "Twelve episodes",
+            "learned": "GDPR basics",
+            "credits": "2",
+            "category": "privacy",
+        },
+        page="/submit/proposal",
+    )
+    assert response.status_code == 302
+    [sent] = review.submissions_of(initialized, pat.learner_public_id)
+    assert sent.kind == "proposal"
+    assert "What I learned:\nGDPR basics" in sent.narrative
+    assert sent.category == "privacy"
+    missing = client.submit("/submit/proposal", {"title": "x"}, page="/submit/proposal")
+    assert missing.status_code == 400
+    assert 'id="url-error"' in missing.get_data(as_text=True)
+
+
+def test_a_returned_submission_is_revised_and_resubmitted(
+    client, initialized, achievement, pat, create_account
+):
+    reviewer = create_account("rev@example.org", roles=["reviewer"])
+    sent = review.submit_evidence(
+        initialized,
+        learner_public_id=pat.learner_public_id,
+        achievement="ethics",
+        narrative="first try",
+        actor="test",
+    )
+    review.review(
+        initialized, sent.public_id, decision="return", comment="Add a <link>", reviewer=reviewer
+    )
+    client.login(EMAIL)
+    dashboard = client.get("/dashboard").get_data(as_text=True)
+    assert f"/submissions/{sent.public_id}/revise" in dashboard
+    assert "Add a &lt;link&gt;" in dashboard
+    page = client.get(f"/submissions/{sent.public_id}/revise").get_data(as_text=True)
+    assert "first try" in page
+    response = client.submit(
+        f"/submissions/{sent.public_id}/revise",
+        {"url": "https://example.org/proof", "narrative": "second try"},
+    )
+    assert response.status_code == 302
+    again = review.get_submission(initialized, sent.public_id)
+    assert again.status == "submitted"
+    assert again.url == "https://example.org/proof"
+
+
+def test_another_learners_submission_is_not_found(
+    client, initialized, achievement, pat, create_account
+):
+    sent = review.submit_evidence(
+        initialized,
+        learner_public_id=pat.learner_public_id,
+        achievement="ethics",
+        narrative="mine",
+        actor="test",
+    )
+    create_account("sam@example.org")
+    client.login("sam@example.org")
+    assert client.get(f"/submissions/{sent.public_id}/revise").status_code == 404
+
+
+# ---------------------------------------------------------------- sharing
+
+
+def test_own_badge_page_has_every_share_tool(client, initialized, award):
+    client.login(EMAIL)
+    html = client.get(f"/badges/{award.public_id}").get_data(as_text=True)
+    page_url = f"https://badges.example.org/credentials/{award.public_id}"
+    assert f'<link rel="canonical" href="{page_url}">' in html
+    linkedin = htmlmod.unescape(
+        html.split('href="https://www.linkedin.com/profile/add?')[1].split('"')[0]
+    )
+    params = parse_qs(linkedin)
+    assert params["startTask"] == ["CERTIFICATION_NAME"]
+    assert params["name"] == ["Ethics <script>alert(1)</script>"]
+    assert params["organizationName"] == ["Test Institute"]
+    assert params["issueYear"] == ["2026"]
+    assert params["issueMonth"] == ["3"]
+    assert params["certUrl"] == [page_url]
+    assert params["certId"] == [f"urn:uuid:{award.public_id}"]
+    assert '<svg xmlns="http://www.w3.org/2000/svg"' in html
+    assert 'class="qr"' in html
+    # The snippet is shown as text in a readonly textarea, escaped twice over.
+    snippet = html.split('<textarea id="embed-snippet"')[1].split("</textarea>")[0]
+    assert "readonly" in snippet
+    assert "&lt;a href=" in snippet
+    assert "<script>" not in snippet
+    for fmt, ext in issue.FILE_EXTENSIONS.items():
+        if fmt in issue.AWARD_FORMATS:
+            assert f"/credentials/{award.public_id}/{fmt}.{ext}?download=1" in html
+
+
+def test_public_page_carries_open_graph_and_twitter_meta(client, initialized, award):
+    html = client.get(f"/credentials/{award.public_id}").get_data(as_text=True)
+    assert (
+        '<meta property="og:title" content="Ethics &lt;script&gt;alert(1)&lt;/script&gt;">' in html
+    )
+    assert (
+        f'<meta property="og:url" content="https://badges.example.org/credentials/{award.public_id}">'
+        in html
+    )
+    assert '<meta name="twitter:card" content="summary">' in html
+    assert "og:image" in html
+    assert "linkedin.com/profile/add" in html
+    assert 'class="qr"' in html
+
+
+def test_hiding_a_badge_404s_its_page_but_keeps_the_credential(client, initialized, award):
+    client.login(EMAIL)
+    response = client.submit(
+        f"/badges/{award.public_id}/visibility", {"public": "0"}, page=f"/badges/{award.public_id}"
+    )
+    assert response.status_code == 302
+    assert "hidden" in client.get(f"/badges/{award.public_id}").get_data(as_text=True)
+    anonymous = client.application.test_client()
+    assert anonymous.get(f"/credentials/{award.public_id}").status_code == 404
+    signed = anonymous.get(
+        f"/credentials/{award.public_id}", headers={"Accept": "application/vc+ld+json"}
+    )
+    assert signed.status_code == 200
+    assert anonymous.get(f"/credentials/{award.public_id}/ob3-jwt.jwt").status_code == 200
+    client.submit(
+        f"/badges/{award.public_id}/visibility", {"public": "1"}, page=f"/badges/{award.public_id}"
+    )
+    assert anonymous.get(f"/credentials/{award.public_id}").status_code == 200
+
+
+def test_only_the_owner_can_hide_a_badge(client, initialized, award, create_account):
+    create_account("sam@example.org")
+    client.login("sam@example.org")
+    response = client.submit(
+        f"/badges/{award.public_id}/visibility", {"public": "0"}, page="/dashboard"
+    )
+    assert response.status_code == 404
+    assert client.get(f"/credentials/{award.public_id}").status_code == 200
+
+
+def test_sign_up_link_and_reset_link_on_sign_in(client, initialized):
+    html = client.get("/login").get_data(as_text=True)
+    assert 'href="/password/forgot"' in html
+    assert 'href="/signup"' in html
+
+
+def test_unverified_address_badges_are_pending_not_shown(client, initialized, achievement):
+    accounts.create_account(
+        initialized,
+        email="unv@example.org",
+        password="correct horse battery",
+        display_name="U",
+        email_verified=False,
+    )
+    sent = issue.issue_award(
+        initialized, IssueRequest(achievement="ethics", recipient="unv@example.org"), actor="t"
+    )
+    client.login("unv@example.org")
+    html = client.get("/dashboard").get_data(as_text=True)
+    assert f"/badges/{sent.public_id}" not in html
+    assert "sent to <strong>unv@example.org</strong>" in html
