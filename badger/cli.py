@@ -28,6 +28,7 @@ from badger.services import (
     awards,
     bulk,
     catalog,
+    cycles,
     demo,
     issue,
     keys,
@@ -1056,6 +1057,469 @@ def _hide_password(url: str) -> str:
     if not at or ":" not in creds:
         return url
     return f"{scheme}{sep}{creds.split(':', 1)[0]}:***@{host}"
+
+
+# ---------------------------------------------------------------- certification cycles
+
+CLI_ACTOR = "cli"
+
+
+def _moment(value: str, option: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        fail(f"{option}: {value!r} is not an ISO 8601 date or date-time")
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _cycle_json(view: cycles.CycleView) -> dict[str, Any]:
+    return {
+        "id": view.public_id,
+        "learner": view.learner_public_id,
+        "learner_name": view.learner_name,
+        "policy": {"key": view.policy_key, "version": view.policy_version},
+        "certification": view.certification,
+        "status": view.status,
+        "status_reason": view.status_reason,
+        "starts_at": _iso(view.starts_at),
+        "base_deadline": _iso(view.base_deadline),
+        "effective_deadline": _iso(view.effective_deadline),
+        "grace_ends_at": _iso(view.grace_ends_at),
+        "days_left": view.days_left,
+        "extension_days": view.extension_days,
+        "paused_days": view.paused_days,
+        "extensions": [
+            {
+                "days": e.days,
+                "reason": e.reason,
+                "granted_by": e.granted_by,
+                "at": _iso(e.created_at),
+            }
+            for e in view.extensions
+        ],
+        "hiatus": [
+            {"started_at": _iso(h.started_at), "ended_at": _iso(h.ended_at), "reason": h.reason}
+            for h in view.hiatus
+        ],
+        "renewal_award": view.renewal_award_id,
+        "previous_cycle": view.previous_cycle_id,
+        "next_cycle": view.next_cycle_id,
+        "superseded_at": _iso(view.superseded_at),
+        "review_state": view.review_state,
+    }
+
+
+def _cycle_line(view: cycles.CycleView) -> str:
+    return (
+        f"{view.public_id}  {view.status:8} {view.policy_key} v{view.policy_version}  "
+        f"{view.learner_name}  {view.starts_at:%Y-%m-%d} → {view.effective_deadline:%Y-%m-%d}"
+        f"  ({view.days_left} days left)"
+    )
+
+
+def _print_cycle(view: cycles.CycleView) -> None:
+    click.echo(_cycle_line(view))
+    if view.status_reason:
+        click.echo(f"  status: {view.status_reason}")
+    click.echo(
+        f"  deadline {view.base_deadline:%Y-%m-%d} + {view.extension_days} days extended"
+        f" + {view.paused_days} days paused = {view.effective_deadline:%Y-%m-%d}"
+        f"; grace until {view.grace_ends_at:%Y-%m-%d}"
+    )
+    for e in view.extensions:
+        click.echo(f"  extension +{e.days} days by {e.granted_by}: {e.reason}")
+    for h in view.hiatus:
+        until = f"{h.ended_at:%Y-%m-%d}" if h.ended_at else "now"
+        click.echo(f"  hiatus {h.started_at:%Y-%m-%d} → {until}: {h.reason}")
+    if view.renewal_award_id:
+        click.echo(f"  renewal credential: {view.renewal_award_id}")
+    if view.review_state:
+        click.echo(f"  review: {view.review_state} ({view.review_reason})")
+
+
+def _request_json(r: cycles.RequestView) -> dict[str, Any]:
+    return {
+        "id": r.public_id,
+        "cycle": r.cycle_public_id,
+        "learner": r.learner_public_id,
+        "learner_name": r.learner_name,
+        "kind": r.kind,
+        "days": r.days,
+        "reason": r.reason,
+        "status": r.status,
+        "decided_by": r.decided_by,
+        "comment": r.comment,
+        "created_at": _iso(r.created_at),
+        "decided_at": _iso(r.decided_at),
+    }
+
+
+@policy_group.command("import")
+@click.argument("policy_file", type=click.File("r"))
+@handle_errors
+def policy_import(policy_file: Any) -> None:
+    """Store a policy version; the same key and version again must be identical."""
+    view = cycles.import_policy(_context(), _load_json(policy_file), actor=CLI_ACTOR)
+    state = "imported" if view.created else "already present (identical)"
+    click.echo(
+        f"policy {view.key} v{view.version} {state}: {view.name} (sha256 {view.sha256[:12]})"
+    )
+
+
+@policy_group.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def policy_list(as_json: bool) -> None:
+    """Every stored policy version."""
+    views = cycles.list_policies(_context())
+    if as_json:
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "key": v.key,
+                        "version": v.version,
+                        "name": v.name,
+                        "sha256": v.sha256,
+                        "required_total": float(v.required_total),
+                        "cycle_months": v.cycle_months,
+                        "grace_days": v.grace_days,
+                        "auto_renew": v.auto_renew,
+                        "on_shortfall": v.on_shortfall,
+                        "created_at": _iso(v.created_at),
+                    }
+                    for v in views
+                ],
+                indent=2,
+            )
+        )
+        return
+    for v in views:
+        click.echo(
+            f"{v.key} v{v.version}  {v.name}: {_n(v.required_total)} credits / {v.cycle_months} months,"
+            f" grace {v.grace_days} days{', auto-renew' if v.auto_renew else ''}"
+        )
+
+
+@main.group("cycles")
+def cycles_group() -> None:
+    """Learners' certification cycles: deadlines, extensions, hiatus, renewal."""
+
+
+@cycles_group.command("start")
+@click.argument("recipient")
+@click.option("--policy", "policy_key", required=True, help="Policy key (newest version is used).")
+@click.option("--certification", default=None, help="Certification achievement [default: the key].")
+@click.option("--start", "start", default=None, help="ISO date the cycle begins [default: now].")
+@handle_errors
+def cycles_start(
+    recipient: str, policy_key: str, certification: str | None, start: str | None
+) -> None:
+    """Open RECIPIENT's cycle under a policy."""
+    ctx = _context()
+    moment = _moment(start, "--start") if start else ctx.now()
+    view = cycles.start_cycle(
+        ctx,
+        recipient=recipient,
+        policy_key=policy_key,
+        certification=certification,
+        start=moment,
+        actor=CLI_ACTOR,
+    )
+    click.echo(f"cycle started: {_cycle_line(view)}")
+
+
+@cycles_group.command("list")
+@click.option(
+    "--status",
+    "status_filter",
+    type=click.Choice(["active", "inactive", "grace", "lapsed", "renewed"]),
+)
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def cycles_list(status_filter: str | None, as_json: bool) -> None:
+    """Every cycle (or those in one status)."""
+    views = cycles.list_cycles(_context(), status=status_filter)
+    if as_json:
+        click.echo(json.dumps([_cycle_json(v) for v in views], indent=2))
+        return
+    for v in views:
+        click.echo(_cycle_line(v))
+
+
+@cycles_group.command("show")
+@click.argument("ref")
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def cycles_show(ref: str, as_json: bool) -> None:
+    """A cycle (by id) or every cycle of a learner (email or DID), with the ledger."""
+    ctx = _context()
+    if "@" in ref or ref.startswith("did:"):
+        overviews = cycles.learner_cycles(ctx, cycles.find_learner(ctx, ref))
+    else:
+        overviews = [cycles.cycle_ledger(ctx, ref)]
+    if as_json:
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "cycle": _cycle_json(o.cycle),
+                        "ledger": ledger.ledger_json(o.policy, o.ledger),
+                        "pending_requests": [_request_json(r) for r in o.pending_requests],
+                    }
+                    for o in overviews
+                ],
+                indent=2,
+            )
+        )
+        return
+    if not overviews:
+        click.echo("no cycles")
+    for o in overviews:
+        _print_cycle(o.cycle)
+        for r in o.pending_requests:
+            click.echo(f"  pending request {r.public_id}: {r.kind} {r.days or ''} {r.reason}")
+        click.echo("")
+        _print_ledger(o.policy, o.ledger, False)
+        click.echo("")
+
+
+@cycles_group.command("extend")
+@click.argument("cycle")
+@click.option("--days", type=int, required=True)
+@click.option("--reason", required=True)
+@handle_errors
+def cycles_extend(cycle: str, days: int, reason: str) -> None:
+    """Move CYCLE's deadline by N days (audited)."""
+    view = cycles.grant_extension(_context(), cycle, days=days, reason=reason, actor=CLI_ACTOR)
+    click.echo(
+        f"extended by {days} days: deadline {view.effective_deadline:%Y-%m-%d} ({view.status})"
+    )
+
+
+@cycles_group.command("hiatus")
+@click.argument("action", type=click.Choice(["start", "end"]))
+@click.argument("cycle")
+@click.option("--reason", default=None, help="Required to start a hiatus.")
+@handle_errors
+def cycles_hiatus(action: str, cycle: str, reason: str | None) -> None:
+    """Start a hiatus (clock paused) or end it (reactivation)."""
+    ctx = _context()
+    if action == "start":
+        view = cycles.start_hiatus(ctx, cycle, reason=reason or "", actor=CLI_ACTOR)
+    else:
+        view = cycles.end_hiatus(ctx, cycle, actor=CLI_ACTOR)
+    click.echo(
+        f"cycle {view.public_id}: {view.status}; deadline {view.effective_deadline:%Y-%m-%d}"
+    )
+
+
+@cycles_group.command("requests")
+@click.option(
+    "--status",
+    "status_filter",
+    type=click.Choice(["pending", "approved", "rejected", "all"]),
+    default="pending",
+    show_default=True,
+)
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def cycles_requests(status_filter: str, as_json: bool) -> None:
+    """Learners' extension, hiatus and reactivation requests."""
+    views = cycles.list_requests(
+        _context(), status=None if status_filter == "all" else status_filter
+    )
+    if as_json:
+        click.echo(json.dumps([_request_json(r) for r in views], indent=2))
+        return
+    for r in views:
+        days = f" {r.days} days" if r.days else ""
+        click.echo(f"{r.public_id}  {r.status:8} {r.kind}{days}  {r.learner_name}: {r.reason}")
+
+
+@cycles_group.command("decide")
+@click.argument("request_id")
+@click.option("--decision", type=click.Choice(["approve", "reject"]), required=True)
+@click.option("--comment", default=None, help="Required to reject.")
+@click.option("--days", type=int, default=None, help="Grant a different number of days.")
+@handle_errors
+def cycles_decide(request_id: str, decision: str, comment: str | None, days: int | None) -> None:
+    """Approve (applies it) or reject a learner's request."""
+    view = cycles.decide_request(
+        _context(), request_id, decision=decision, actor=CLI_ACTOR, comment=comment, days=days
+    )
+    click.echo(f"request {view.public_id}: {view.kind} {view.status}")
+
+
+@cycles_group.command("renew")
+@click.argument("cycle")
+@handle_errors
+def cycles_renew(cycle: str) -> None:
+    """Issue the renewal credential of a satisfied CYCLE and open the next cycle."""
+    result = cycles.renew(_context(), cycle, actor=CLI_ACTOR)
+    click.echo(f"renewed: credential {result.award_public_id}")
+    if result.clr_url:
+        click.echo(f"  CLR: {result.clr_url}")
+    click.echo(f"  next cycle: {_cycle_line(result.next_cycle)}")
+
+
+@cycles_group.command("tick")
+@click.option("--as-of", "as_of", default=None, help="ISO date-time to run as [default: now].")
+@handle_errors
+def cycles_tick(as_of: str | None) -> None:
+    """The daily job: grace and lapse, automatic renewal, 90/30/7-day reminders (idempotent)."""
+    ctx = _context()
+    moment = _moment(as_of, "--as-of") if as_of else ctx.now()
+    report = cycles.tick(ctx, now=moment)
+    click.echo(
+        f"tick {report.now:%Y-%m-%d %H:%M}: {report.examined} open cycles, "
+        f"{len(report.changes)} status changes, {len(report.renewed)} renewed, "
+        f"{len(report.reminders)} reminders"
+    )
+    for c in report.changes:
+        click.echo(
+            f"  {c.cycle_public_id} {c.learner_name}: {c.from_status} → {c.to_status}: {c.reason}"
+        )
+    for cycle_id in report.renewed:
+        click.echo(f"  {cycle_id}: renewed")
+    for r in report.reminders:
+        click.echo(
+            f"  {r.cycle_public_id} {r.learner_name}: reminder {r.kind} ({r.days_left} days left)"
+        )
+    for cycle_id, message in report.failures:
+        click.echo(f"  {cycle_id}: failed: {message}", err=True)
+    if report.failures:
+        sys.exit(EXIT_FAILED)
+
+
+@cycles_group.command("whatif")
+@click.argument("cycle")
+@click.option("--credits", "credits_", required=True, help="Credits of the activity.")
+@click.option("--category", required=True)
+@click.option("--series", default=None)
+@click.option(
+    "--type", "activity_type", default=None, help="Activity type, e.g. conference, webinar."
+)
+@click.option("--minutes", type=int, default=None, help="Documented learning minutes.")
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def cycles_whatif(
+    cycle: str,
+    credits_: str,
+    category: str,
+    series: str | None,
+    activity_type: str | None,
+    minutes: int | None,
+    as_json: bool,
+) -> None:
+    """Preview how an activity would count in CYCLE (nothing is written)."""
+    result = cycles.what_if(
+        _context(),
+        cycle,
+        {
+            "credits": credits_,
+            "category": category,
+            "series": series,
+            "activity_type": activity_type,
+            "learning_minutes": minutes,
+        },
+    )
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "gain": float(result.gain),
+                    "counted": float(result.line.counted),
+                    "status": result.line.status,
+                    "capped_by": result.capped_by,
+                    "reason": result.line.reason,
+                    "before": float(result.before.counted_total),
+                    "after": float(result.after.counted_total),
+                    "satisfied_after": result.after.satisfied,
+                },
+                indent=2,
+            )
+        )
+        return
+    click.echo(
+        f"{_n(result.before.counted_total)} → {_n(result.after.counted_total)} of "
+        f"{_n(result.after.required_total)} counted (+{_n(result.gain)})"
+    )
+    click.echo(f"  {result.explanation}")
+    if result.capped_by:
+        click.echo(f"  limited by: {result.capped_by}")
+
+
+@cycles_group.command("suggest")
+@click.argument("cycle")
+@click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True)
+@handle_errors
+def cycles_suggest(cycle: str, limit: int) -> None:
+    """Catalogue achievements that would still count in CYCLE, best gain first."""
+    for s in cycles.suggestions(_context(), cycle, limit=limit):
+        exempt = " (exempt)" if s.exempt else ""
+        click.echo(
+            f"+{_n(s.gain):>5}  {s.achievement_slug:32} {s.category}{exempt}: {s.achievement_name}"
+        )
+
+
+@cycles_group.command("at-risk")
+@click.option(
+    "--within", "within_days", type=click.IntRange(0, 3650), default=90, show_default=True
+)
+@handle_errors
+def cycles_at_risk(within_days: int) -> None:
+    """Open cycles due within N days that are not satisfied yet."""
+    ctx = _context()
+    for a in cycles.at_risk(ctx, now=ctx.now(), within_days=within_days):
+        click.echo(f"{_cycle_line(a.cycle)}  {_n(a.remaining)} to go")
+
+
+@cycles_group.command("review-queue")
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def cycles_review_queue(as_json: bool) -> None:
+    """Renewals under review after a counted badge was revoked."""
+    items = cycles.review_queue(_context())
+    if as_json:
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "cycle": _cycle_json(i.cycle),
+                        "renewal_award_status": i.renewal_award_status,
+                        "counted_total": float(i.counted_total),
+                        "required_total": float(i.required_total),
+                        "unmet": list(i.unmet),
+                    }
+                    for i in items
+                ],
+                indent=2,
+            )
+        )
+        return
+    for i in items:
+        click.echo(
+            f"{i.cycle.public_id}  {i.cycle.learner_name}  credential {i.renewal_award_status}: "
+            f"{i.cycle.review_reason}"
+        )
+
+
+@cycles_group.command("resolve")
+@click.argument("cycle")
+@click.option("--decision", type=click.Choice(["reinstate", "revoke"]), required=True)
+@click.option("--comment", default=None, help="Required to revoke (published as the reason).")
+@handle_errors
+def cycles_resolve(cycle: str, decision: str, comment: str | None) -> None:
+    """Reinstate or revoke a renewal credential under review."""
+    view = cycles.resolve_review(
+        _context(), cycle, decision=decision, actor=CLI_ACTOR, comment=comment
+    )
+    click.echo(f"cycle {view.public_id}: review {view.review_state}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -9,14 +9,16 @@ Loading it twice changes nothing.  Later features extend this module.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 
 from badger.domain.achievements import AchievementSpec
 from badger.domain.errors import NotFound
 from badger.domain.recipients import normalize_email
-from badger.services import accounts, catalog
+from badger.services import accounts, catalog, cycles
 from badger.services.context import Context
 from badger.services.setup import InitReport
 from badger.store.models import Account, Achievement, Issuer
@@ -138,6 +140,34 @@ DEMO_ACHIEVEMENTS: tuple[AchievementSpec, ...] = (
     ),
 )
 
+# The renewal policy of the certification (the same as examples/csms-policy.json,
+# which a test keeps equal): ada@example.org gets an open cycle under it.
+DEMO_POLICY: dict[str, Any] = {
+    "key": "csms",
+    "version": 1,
+    "name": "Certified Social Media Strategist renewal",
+    "required_total": 30,
+    "cycle_months": 36,
+    "default_category_cap": 5,
+    "categories": [
+        {"name": "ethics", "label": "Ethics", "cap": 5, "minimum": 2},
+        {"name": "training-library", "label": "Training library", "cap": None},
+        {"name": "content-strategy", "label": "Content strategy", "cap": 5},
+        {"name": "analytics", "label": "Analytics", "cap": 5},
+        {"name": "webinars", "label": "Webinars", "cap": 5},
+        {"name": "conferences", "label": "Conferences", "cap": 5},
+    ],
+    "series_caps": [{"series": "monthly-strategy-webinar", "max_items": 6}],
+    "min_distinct_categories": 3,
+    "required_achievements": ["ethics-disclosure"],
+    "proof_required_types": ["webinar"],
+    "minutes_per_credit": 60,
+    "minute_based_types": ["conference"],
+    "credit_during_hiatus": False,
+    "grace_days": 30,
+}
+DEMO_CYCLE_LEARNER = "ada@example.org"
+
 DEMO_LEARNERS = (
     ("Ada Strategist", "ada@example.org"),
     ("Grace Analyst", "grace@example.org"),
@@ -182,4 +212,27 @@ def load_demo(ctx: Context, *, learner_password: str) -> InitReport:
                 actor="demo",
             )
             report.say(f"learner {email} created")
+    policy = cycles.import_policy(ctx, DEMO_POLICY, actor="demo")
+    report.say(
+        f"renewal policy {policy.key} v{policy.version} "
+        + ("imported" if policy.created else "exists")
+    )
+    learner = cycles.find_learner(ctx, DEMO_CYCLE_LEARNER)
+    if any(
+        o.cycle.is_open and o.cycle.policy_key == policy.key
+        for o in cycles.learner_cycles(ctx, learner)
+    ):
+        report.say(f"{DEMO_CYCLE_LEARNER} has an open {policy.key} cycle")
+    else:
+        view = cycles.start_cycle(
+            ctx,
+            recipient=DEMO_CYCLE_LEARNER,
+            policy_key=policy.key,
+            start=datetime(now.year - 1, 1, 1, tzinfo=UTC),
+            actor="demo",
+        )
+        report.say(
+            f"{DEMO_CYCLE_LEARNER}: {policy.key} cycle {view.starts_at:%Y-%m-%d} → "
+            f"{view.effective_deadline:%Y-%m-%d} started"
+        )
     return report
