@@ -14,6 +14,8 @@ format          what                                             media type
 ``ob2-svg``     badge image baked with the OB 2.0 JWS            image/svg+xml
 ``ob3-png``     badge image baked with the OB 3.0 credential     image/png
 ``ob3-svg``     badge image baked with the OB 3.0 credential     image/svg+xml
+``clr-ldp``     CLR 2.0 ClrCredential, eddsa-rdfc-2022 (only     application/vc+ld+json
+                certification renewals, :mod:`.renewal`)
 ==============  ===============================================  =====================
 
 A failure anywhere (bad input, signing, a duplicate award) rolls everything
@@ -23,12 +25,14 @@ back: nothing half-issued.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import functools
 import hashlib
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -42,6 +46,8 @@ from badger.credentials.model import (
     EvidenceInfo,
     IssuerInfo,
     RecipientInfo,
+    ResultDescriptionInfo,
+    ResultInfo,
     to_json_bytes,
 )
 from badger.domain.achievements import Alignment
@@ -69,6 +75,7 @@ FORMATS: dict[str, str] = {
     "ob2-svg": "image/svg+xml",
     "ob3-png": "image/png",
     "ob3-svg": "image/svg+xml",
+    "clr-ldp": "application/vc+ld+json",
 }
 FILE_EXTENSIONS = {
     "ob2-hosted": "json",
@@ -79,7 +86,13 @@ FILE_EXTENSIONS = {
     "ob2-svg": "svg",
     "ob3-png": "png",
     "ob3-svg": "svg",
+    "clr-ldp": "json",
 }
+RECORD_FORMATS = ("clr-ldp",)
+"""Formats only some awards have (the CLR of a certification renewal, :mod:`.renewal`)."""
+AWARD_FORMATS = tuple(fmt for fmt in FORMATS if fmt not in RECORD_FORMATS)
+"""The renderings every award gets from :func:`render`."""
+STATUS_PURPOSES = ("revocation", "suspension")
 MAX_EVIDENCE = 20
 
 
@@ -100,6 +113,17 @@ class IssueRequest:
     issued_on: datetime | None = None
     cycle_key: str = ""
     basis: dict[str, Any] = field(default_factory=dict)
+    # Certification renewals (badger.services.renewal) set these: the new cycle,
+    # the counted total, Evidence citing each counted credential by id (not
+    # http URLs, so not ``evidence``), per-category results, and which status
+    # bit the OB 3.0 credential carries (FACTS §2.8: the OB schema allows one).
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+    credits_earned: Decimal | None = None
+    evidence_credentials: Sequence[EvidenceInfo] = ()
+    results: Sequence[ResultInfo] = ()
+    result_descriptions: Sequence[ResultDescriptionInfo] = ()
+    status_purpose: str = "revocation"
 
 
 @dataclass(frozen=True)
@@ -129,7 +153,7 @@ def document_url(ctx: Context, award_public_id: str, fmt: str) -> str:
 
 def format_urls(ctx: Context, award_public_id: str) -> dict[str, str]:
     urls = {"page": identity.credential_page_url(ctx.settings, award_public_id)}
-    urls.update({fmt: document_url(ctx, award_public_id, fmt) for fmt in FORMATS})
+    urls.update({fmt: document_url(ctx, award_public_id, fmt) for fmt in AWARD_FORMATS})
     return urls
 
 
@@ -277,9 +301,21 @@ def add_award(
     )
     if existing is not None:
         raise Conflict(f"{request.recipient} already holds {achievement.slug} (award {existing})")
-    evidence = _evidence(request.evidence)
+    if request.status_purpose not in STATUS_PURPOSES:
+        raise ValidationError("status_purpose", f"one of {', '.join(STATUS_PURPOSES)}")
+    evidence = _evidence(request.evidence) + tuple(request.evidence_credentials)
+    valid_from = request.valid_from or issued_on
     valid_until = (
-        issued_on + timedelta(days=achievement.validity_days) if achievement.validity_days else None
+        request.valid_until
+        if request.valid_until is not None
+        else issued_on + timedelta(days=achievement.validity_days)
+        if achievement.validity_days
+        else None
+    )
+    credits_earned = (
+        request.credits_earned
+        if request.credits_earned is not None
+        else achievement.credits_available
     )
     award = Award(
         issuer=issuer,
@@ -288,9 +324,9 @@ def add_award(
         recipient_identifier_id=ident_row.id,
         cycle_key=request.cycle_key,
         issued_on=issued_on,
-        valid_from=issued_on,
+        valid_from=valid_from,
         valid_until=valid_until,
-        credits_earned=achievement.credits_available,
+        credits_earned=credits_earned,
         narrative=(request.narrative or "").strip() or None,
         evidence=[{k: v for k, v in vars(e).items() if v} for e in request.evidence],
         basis=request.basis or {"rule": "manual", "actor": actor},
@@ -316,17 +352,27 @@ def add_award(
         ob2_assertion_url=identity.assertion_url(ctx.settings, award.public_id),
         ob3_credential_id=identity.credential_id(award.public_id),
         issued_on=issued_on,
-        valid_from=issued_on,
+        valid_from=valid_from,
         valid_until=valid_until,
-        credits_earned=achievement.credits_available,
+        credits_earned=credits_earned,
         narrative=award.narrative,
         evidence=evidence,
+        results=tuple(request.results),
         revocation=revocation,
         suspension=suspension,
         name=achievement.name,
         image_url=identity.achievement_image_url(ctx.settings, achievement.public_id, "png"),
     )
-    documents = render(ctx, ident, issuer_info(ctx, issuer, ident), achievement, info, recipient)
+    documents = render(
+        ctx,
+        ident,
+        issuer_info(ctx, issuer, ident),
+        achievement,
+        info,
+        recipient,
+        status_purpose=request.status_purpose,
+        result_descriptions=request.result_descriptions,
+    )
     for fmt, content in documents.items():
         uow.session.add(
             IssuedDocument(
@@ -367,16 +413,33 @@ def render(
     achievement_row: Achievement,
     award: AwardInfo,
     recipient: RecipientInfo,
+    *,
+    status_purpose: str = "revocation",
+    result_descriptions: Sequence[ResultDescriptionInfo] = (),
 ) -> dict[str, bytes]:
-    """Every format of one award, signed."""
+    """Every format of one award (:data:`AWARD_FORMATS`), signed.
+
+    ``status_purpose`` picks the status bit the OB 3.0 credential carries;
+    ``result_descriptions`` are added to its achievement (a renewal's results).
+    """
     achievement = achievement_info(ctx, achievement_row)
+    if result_descriptions:
+        achievement = dataclasses.replace(
+            achievement, result_descriptions=tuple(result_descriptions)
+        )
     slug = ident.slug
     hosted = ob2.hosted_assertion(award, achievement, issuer, recipient)
     signed_payload = ob2.signed_assertion(
         award, achievement, issuer, recipient, creator=ident.ob2_key_url(ident.rsa)
     )
     jws = sign_ob2_jws(signed_payload, ctx.keystore, slug)
-    credential = ob3.open_badge_credential(award, achievement, issuer, recipient)
+    credential = ob3.open_badge_credential(
+        award,
+        achievement,
+        issuer,
+        recipient,
+        status_purpose="suspension" if status_purpose == "suspension" else "revocation",
+    )
     ldp = add_data_integrity_proof(
         credential, ctx.keystore, slug, ident.verification_method, award.issued_on
     )

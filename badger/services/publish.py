@@ -78,6 +78,8 @@ FORMAT_LABELS: dict[str, str] = {
     "ob3-jwt": "Open Badges 3.0 credential (VC-JWT)",
     "ob3-png": "Badge image with the Open Badges 3.0 credential baked in (PNG)",
     "ob3-svg": "Badge image with the Open Badges 3.0 credential baked in (SVG)",
+    "clr-ldp": "Comprehensive Learner Record 2.0 with every credential this renewal counted "
+    "(JSON, Data Integrity proof)",
     "ob2-hosted": "Open Badges 2.0 hosted assertion (JSON)",
     "ob2-signed": "Open Badges 2.0 signed assertion (JWS)",
     "ob2-png": "Badge image with the Open Badges 2.0 assertion baked in (PNG)",

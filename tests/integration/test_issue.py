@@ -19,7 +19,14 @@ from badger.proofs.jws import verify_compact_jws
 from badger.proofs.keystore import KeyAlgorithm
 from badger.proofs.vc_jwt import verify_vc_jwt
 from badger.services import catalog, status
-from badger.services.issue import FORMATS, EvidenceInput, IssueRequest, get_document, issue_award
+from badger.services.issue import (
+    AWARD_FORMATS,
+    FORMATS,
+    EvidenceInput,
+    IssueRequest,
+    get_document,
+    issue_award,
+)
 from badger.store.models import Award, IssuedDocument, LearnerIdentifier, StatusAllocation
 
 
@@ -51,10 +58,10 @@ def doc(ctx, award, fmt):
 
 def test_every_format_is_stored_once_with_its_hash(initialized, ethics):
     award = issue(initialized, evidence=[EvidenceInput(url="https://lms.example.org/quiz/9")])
-    assert set(award.formats) == {"page", *FORMATS}
+    assert set(award.formats) == {"page", *AWARD_FORMATS}
     with initialized.uow() as uow:
         rows = uow.session.scalars(select(IssuedDocument)).all()
-        assert sorted(r.format for r in rows) == sorted(FORMATS)
+        assert sorted(r.format for r in rows) == sorted(AWARD_FORMATS)
         for row in rows:
             assert row.sha256 == hashlib.sha256(row.content).hexdigest()
             assert row.media_type == FORMATS[row.format]

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from jsonschema import Draft201909Validator
-from referencing import Registry, Resource
 
 from badger.credentials import clr2, ob3
 from badger.credentials.model import (
@@ -26,13 +21,11 @@ from badger.credentials.model import (
 from badger.domain.errors import ValidationError
 from badger.domain.ledger import CategoryRule, CycleWindow, LedgerItem, Policy, compute
 from badger.proofs import di_eddsa_rdfc_2022, jsonld, multikey
-from tests.conftest import spec_path
+from tests.official_schemas import schema_errors
 
 NOW = datetime(2026, 3, 14, 15, 9, 26, tzinfo=UTC)
 CYCLE_START = datetime(2026, 1, 1, tzinfo=UTC)
 CYCLE_END = datetime(2029, 1, 1, tzinfo=UTC)
-OB_SCHEMA = "ob_v3p0_achievementcredential_schema.json"
-CLR_SCHEMA = "clr_v2p0_clrcredential_schema.json"
 
 _KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
 _MULTIKEY = multikey.ed25519_public_to_multibase(
@@ -50,45 +43,7 @@ CERT_ID = "https://badges.example.org/achievements/cert"
 STATUS = StatusRef("https://badges.example.org/status/s1", 4242)
 
 
-# ------------------------------------------------------------------ schemas
-
-
-def _validator(path: Path) -> Draft201909Validator:
-    schema = json.loads(path.read_text(encoding="utf-8"))
-    registry: Registry = Registry()
-    for sibling in path.parent.glob("*.json"):
-        contents = json.loads(sibling.read_text(encoding="utf-8"))
-        resource = Resource.from_contents(contents)
-        registry = registry.with_resource(sibling.as_uri(), resource)
-        if "$id" in contents:
-            registry = registry.with_resource(contents["$id"], resource)
-    return Draft201909Validator(
-        schema, registry=registry, format_checker=Draft201909Validator.FORMAT_CHECKER
-    )
-
-
-@cache
-def _validators() -> dict[str, Draft201909Validator] | None:
-    root = spec_path()
-    paths = {
-        "ob-strict": root / "ob_v3p0" / "schema" / "json" / OB_SCHEMA,
-        "ob-json-ld": root / "ob_v3p0" / "schema" / "json-ld-adaptation" / OB_SCHEMA,
-        "clr": root / "clr_v2p0" / "schema" / "json-ld-adaptation" / CLR_SCHEMA,
-    }
-    if not all(p.is_file() for p in paths.values()):
-        return None
-    return {name: _validator(path) for name, path in paths.items()}
-
-
-def schema_errors(document: dict[str, Any], *names: str) -> list[str]:
-    validators = _validators()
-    if validators is None:
-        pytest.skip(f"official schemas not found under {spec_path()} (set BADGER_SPEC_DIR)")
-    return [
-        f"{name}: {'/'.join(map(str, e.absolute_path))}: {e.message}"
-        for name in names
-        for e in validators[name].iter_errors(document)
-    ]
+# ------------------------------------------------------------------ helpers
 
 
 def walk(value: Any, path: str = "$") -> list[tuple[str, Any]]:
