@@ -19,7 +19,7 @@ from badger.domain.achievements import AchievementSpec
 from badger.domain.errors import Conflict, NotFound, ValidationError
 from badger.services import catalog, cycles
 from badger.services.issue import IssueRequest, issue_award
-from badger.store.models import AuditEntry, Award
+from badger.store.models import AuditEntry, Award, CycleReminder
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 START = datetime(2025, 1, 1, tzinfo=UTC)
@@ -374,3 +374,143 @@ def test_a_learner_cannot_ask_about_someone_elses_cycle(ctx, cycle, create_accou
             kind="hiatus",
             reason="mine now",
         )
+
+
+# ---------------------------------------------------------------- the daily tick
+
+
+def test_tick_moves_past_the_deadline_to_grace_then_lapsed_idempotently(ctx, cycle, mailer):
+    late = DEADLINE + timedelta(days=1)
+    first = cycles.tick(ctx, now=late)
+    assert [(c.from_status, c.to_status) for c in first.changes] == [("active", "grace")]
+    assert "grace period of 30 days" in first.changes[0].reason
+    assert cycles.tick(ctx, now=late).changes == ()
+    assert cycles.get_cycle(ctx, cycle.public_id).status == "grace"
+    lapsed = cycles.tick(ctx, now=DEADLINE + timedelta(days=31))
+    assert [(c.from_status, c.to_status) for c in lapsed.changes] == [("grace", "lapsed")]
+    assert cycles.tick(ctx, now=DEADLINE + timedelta(days=40)).examined == 0
+    assert [m.subject for m in mailer.sent[-2:]] == [
+        "Certified Strategist: grace period",
+        "Certified Strategist: lapsed",
+    ]
+
+
+def test_an_extension_reinstates_a_lapsed_cycle(ctx, cycle, clock):
+    cycles.tick(ctx, now=DEADLINE + timedelta(days=31))
+    clock.now = DEADLINE + timedelta(days=35)
+    view = cycles.grant_extension(
+        ctx, cycle.public_id, days=90, reason="appeal upheld", actor="staff"
+    )
+    assert (view.status, view.effective_deadline) == ("active", DEADLINE + timedelta(days=90))
+    with pytest.raises(Conflict, match="already has an open csms cycle"):
+        cycles.start_cycle(ctx, recipient=ADA, policy_key="csms", start=DEADLINE, actor="t")
+
+
+def test_reminders_go_90_30_and_7_days_before_once_each(ctx, cycle, mailer):
+    sent = []
+    for days in (100, 90, 89, 30, 30, 7, 6):
+        report = cycles.tick(ctx, now=DEADLINE - timedelta(days=days))
+        sent += [r.kind for r in report.reminders]
+    assert sent == ["90d:2028-01-01", "30d:2028-01-01", "7d:2028-01-01"]
+    with ctx.uow() as uow:
+        assert len(uow.session.scalars(select(CycleReminder)).all()) == 3
+    reminders = [m for m in mailer.sent if m.subject.startswith("Renewal due")]
+    assert [m.subject for m in reminders] == [
+        "Renewal due in 90 days: Certified Strategist",
+        "Renewal due in 30 days: Certified Strategist",
+        "Renewal due in 7 days: Certified Strategist",
+    ]
+    assert "0 of 30 credits; 30 to go" in reminders[0].body
+    assert reminders[0].to == ADA
+
+
+def test_a_cycle_on_hiatus_does_not_advance(ctx, cycle):
+    cycles.start_hiatus(ctx, cycle.public_id, reason="leave", actor="staff")
+    report = cycles.tick(ctx, now=DEADLINE + timedelta(days=100))
+    assert (report.examined, report.changes, report.reminders) == (0, (), ())
+    assert cycles.get_cycle(ctx, cycle.public_id).status == "inactive"
+
+
+def test_at_risk_lists_unsatisfied_cycles_near_their_deadline(ctx, cycle, create_account):
+    assert cycles.at_risk(ctx, now=DEADLINE - timedelta(days=200)) == []
+    (risk,) = cycles.at_risk(ctx, now=DEADLINE - timedelta(days=60))
+    assert (risk.cycle.public_id, risk.remaining) == (cycle.public_id, 30)
+    assert any("ethics-disclosure" in reason for reason in risk.unmet)
+    assert cycles.at_risk(ctx, now=DEADLINE - timedelta(days=200), within_days=365)
+
+
+# ---------------------------------------------------------------- what-if and suggestions
+
+
+def test_what_if_a_conference_day_counts_its_three_hours_of_sessions(ctx, cycle):
+    result = cycles.what_if(
+        ctx,
+        cycle.public_id,
+        {
+            "credits": 8,
+            "category": "conferences",
+            "activity_type": "conference",
+            "learning_minutes": 180,
+        },
+    )
+    assert (result.gain, result.line.counted, result.capped_by) == (3, 3, None)
+    assert "learning sessions only: 180 min" in result.line.reason
+    none = cycles.what_if(
+        ctx,
+        cycle.public_id,
+        {"credits": 8, "category": "conferences", "activity_type": "conference"},
+    )
+    assert (none.gain, none.capped_by) == (0, "learning_time")
+
+
+def test_what_if_names_the_cap_that_bites(ctx, cycle):
+    earn(ctx, "analytics-a", START + timedelta(days=3))
+    earn(ctx, "analytics-b", START + timedelta(days=4))
+    for n in range(20):
+        earn(ctx, "webinar", START + timedelta(days=30 + 20 * n), cycle_key=f"s{n}")
+    capped = cycles.what_if(ctx, cycle.public_id, {"credits": "2", "category": "analytics"})
+    assert (capped.gain, capped.capped_by) == (0, "category_cap")
+    exempt = cycles.what_if(ctx, cycle.public_id, {"credits": 10, "category": "training-library"})
+    assert (exempt.gain, exempt.capped_by) == (10, None)
+    series = cycles.what_if(
+        ctx,
+        cycle.public_id,
+        {
+            "credits": "0.5",
+            "category": "webinars",
+            "series": "monthly-strategy-webinar",
+            "activity_type": "webinar",
+        },
+    )
+    assert (series.gain, series.capped_by) == (0, "series_cap")
+    assert series.before.counted_total == series.after.counted_total == 8
+
+
+@pytest.mark.parametrize(
+    ("activity", "field"),
+    [
+        ({"credits": "lots", "category": "x"}, "credits"),
+        ({"credits": -1, "category": "x"}, "credits"),
+        ({"credits": 1}, "category"),
+        ({"credits": 1, "category": "x", "learning_minutes": "long"}, "learning_minutes"),
+        ({"credits": 1, "category": "x", "earned_at": "yesterday"}, "earned_at"),
+    ],
+)
+def test_what_if_input_errors_name_the_field(ctx, cycle, activity, field):
+    with pytest.raises(ValidationError) as info:
+        cycles.what_if(ctx, cycle.public_id, activity)
+    assert info.value.field == field
+
+
+def test_suggestions_skip_full_categories_and_held_badges_best_gain_first(ctx, cycle):
+    earn(ctx, "analytics-a", START + timedelta(days=3))
+    earn(ctx, "analytics-b", START + timedelta(days=4))
+    earn(ctx, "library-1", START + timedelta(days=5))
+    found = cycles.suggestions(ctx, cycle.public_id, limit=20)
+    slugs = [s.achievement_slug for s in found]
+    assert slugs[:3] == ["library-2", "library-3", "library-4"]
+    assert all(s.exempt and s.gain == 4 for s in found[:3])
+    assert not {"analytics-a", "analytics-b", "library-1", "csms"} & set(slugs)
+    assert {"ethics-disclosure", "content-a", "webinar"} <= set(slugs)
+    assert [s.gain for s in found] == sorted((s.gain for s in found), reverse=True)
+    assert len(cycles.suggestions(ctx, cycle.public_id, limit=2)) == 2
