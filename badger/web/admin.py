@@ -67,6 +67,8 @@ from badger.web.context import get_context
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 NO_ALIASES: dict[str, str] = {}
+# Recipient parsing names the kind it tried ("email"); the forms call it "recipient".
+RECIPIENT_ALIASES = {"email": "recipient", "name": "recipient_name"}
 
 
 @bp.app_template_filter("ceu")
@@ -350,7 +352,7 @@ def manual_award() -> Any:
                 actor=_actor(),
             )
         except ValidationError as exc:
-            _invalid(form, exc, {"recipient_name": "recipient_name", "name": "recipient_name"})
+            _invalid(form, exc, RECIPIENT_ALIASES)
             return render_template("admin/award_form.html", form=form), 400
         except Conflict as exc:
             form.form_errors.append(exc.message)
@@ -416,7 +418,7 @@ def list_awards() -> Any:
                 limit=200,
             )
         except ValidationError as exc:
-            _invalid(form, exc)
+            _invalid(form, exc, RECIPIENT_ALIASES)
             code = 400
     else:
         code = 400
