@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from badger.credentials import status_list as bsl
 from badger.credentials.model import format_datetime, to_json_bytes
@@ -35,21 +35,6 @@ class StatusChange:
     award_public_id: str
     status: str
     reason: str | None
-
-
-def _open_list(uow: UnitOfWork, issuer: Issuer, purpose: str) -> StatusList | None:
-    stmt = (
-        select(StatusList)
-        .where(
-            StatusList.issuer_id == issuer.id,
-            StatusList.purpose == purpose,
-            StatusList.allocated < StatusList.size,
-        )
-        .order_by(StatusList.id)
-        .limit(1)
-        .with_for_update()
-    )
-    return uow.session.scalar(stmt)
 
 
 def sign_list(ctx: Context, status: StatusList, identity: IssuerIdentity, now: datetime) -> None:
@@ -81,32 +66,87 @@ def allocate(
     now: datetime,
 ) -> tuple[str, int]:
     """Give ``award`` a random free index in the issuer's open ``purpose`` list."""
-    status = _open_list(uow, issuer, purpose)
-    if status is None:
-        status = StatusList(
-            issuer_id=issuer.id,
-            purpose=purpose,
-            size=LIST_SIZE,
-            allocated=0,
-            content=StatusListContent(bits=bytes(LIST_SIZE // 8), updated_at=now),
+    return allocate_all(ctx, uow, issuer, identity, award, (purpose,), now)[purpose]
+
+
+def allocate_all(
+    ctx: Context,
+    uow: UnitOfWork,
+    issuer: Issuer,
+    identity: IssuerIdentity,
+    award: Award,
+    purposes: tuple[str, ...],
+    now: datetime,
+) -> dict[str, tuple[str, int]]:
+    """:func:`allocate` for several purposes at once: list URL and index per purpose.
+
+    One query locks the open lists and one checks the random indexes (an award
+    needs a revocation and a suspension entry: four round trips fewer than
+    allocating them one by one).
+    """
+    lists: dict[str, StatusList] = {}
+    for row in uow.session.scalars(
+        select(StatusList)
+        .where(
+            StatusList.issuer_id == issuer.id,
+            StatusList.purpose.in_(purposes),
+            StatusList.allocated < StatusList.size,
         )
-        uow.session.add(status)
-        uow.session.flush()
-        sign_list(ctx, status, identity, now)
-    for _ in range(16):
-        index = bsl.choose_index((), status.size)
-        taken = uow.session.scalar(
-            select(StatusAllocation.id).where(
-                StatusAllocation.status_list_id == status.id, StatusAllocation.index == index
+        .order_by(StatusList.id)
+        .with_for_update()
+    ):
+        lists.setdefault(row.purpose, row)
+    for purpose in purposes:
+        if purpose not in lists:
+            status = StatusList(
+                issuer_id=issuer.id,
+                purpose=purpose,
+                size=LIST_SIZE,
+                allocated=0,
+                content=StatusListContent(bits=bytes(LIST_SIZE // 8), updated_at=now),
             )
+            uow.session.add(status)
+            uow.session.flush()
+            sign_list(ctx, status, identity, now)
+            lists[purpose] = status
+    chosen: dict[str, int] = {}
+    for _ in range(16):
+        trial = {
+            purpose: bsl.choose_index((), lists[purpose].size)
+            for purpose in purposes
+            if purpose not in chosen
+        }
+        taken = set(
+            uow.session.execute(
+                select(StatusAllocation.status_list_id, StatusAllocation.index).where(
+                    or_(
+                        *(
+                            and_(
+                                StatusAllocation.status_list_id == lists[purpose].id,
+                                StatusAllocation.index == index,
+                            )
+                            for purpose, index in trial.items()
+                        )
+                    )
+                )
+            ).tuples()
         )
-        if taken is None:
+        chosen.update(
+            (purpose, index)
+            for purpose, index in trial.items()
+            if (lists[purpose].id, index) not in taken
+        )
+        if len(chosen) == len(purposes):
             break
     else:  # pragma: no cover - 16 collisions in a list with free room is ~impossible
         raise Conflict("could not find a free status index; try again")
-    uow.session.add(StatusAllocation(status_list_id=status.id, award_id=award.id, index=index))
-    status.allocated += 1
-    return status_list_url(ctx.settings, status.public_id), index
+    out = {}
+    for purpose in purposes:
+        status, index = lists[purpose], chosen[purpose]
+        uow.session.add(StatusAllocation(status_list_id=status.id, award_id=award.id, index=index))
+        status.allocated += 1
+        out[purpose] = (status_list_url(ctx.settings, status.public_id), index)
+    return out
 
 
 def _allocation(uow: UnitOfWork, award: Award, purpose: str) -> tuple[StatusList, int]:
@@ -166,7 +206,13 @@ def revoke_award(
     if award.status == "revoked":
         raise Conflict(f"award {award.public_id} is already revoked")
     _flip(ctx, uow, award, "revocation", True, now)
-    if award.status == "suspended":
+    # A renewal credential carries only its suspension entry (the OB schema allows
+    # one credentialStatus; badger.services.renewal): revoking it sets that bit
+    # for good instead of clearing it, or its OB 3.0 renderings would read valid.
+    suspension_only = (award.basis or {}).get("status_purpose") == "suspension"
+    if suspension_only and award.status != "suspended":
+        _flip(ctx, uow, award, "suspension", True, now)
+    elif award.status == "suspended" and not suspension_only:
         _flip(ctx, uow, award, "suspension", False, now)
     award.status, award.status_reason, award.status_changed_at = "revoked", reason, now
     audit.record(

@@ -335,3 +335,25 @@ def test_the_clr_is_served_as_issued_and_linked_from_the_credential_page(
 
 def test_an_ordinary_award_has_no_clr(client, badges):
     assert client.get(f"/credentials/{badges[0]}/clr-ldp.json").status_code == 404
+
+
+def test_revoking_a_suspended_renewal_keeps_its_only_status_bit_set(catalogue, renewed):
+    # The renewal credentials carry only the suspension entry (the OB schema allows
+    # one credentialStatus), so revoking must never clear that bit.
+    status.suspend(catalogue, renewed.award_public_id, reason="review", actor="test")
+    status.revoke(catalogue, renewed.award_public_id, reason="lapsed for good", actor="test")
+    for fmt in ("ob3-ldp", "clr-ldp"):
+        report = verify_input(
+            catalogue, _document(catalogue, renewed.award_public_id, fmt), offline=True
+        )
+        assert report.verdict.value != "valid", (fmt, report.as_json())
+    hosted = verify_input(
+        catalogue, _document(catalogue, renewed.award_public_id, "ob2-signed"), offline=True
+    )
+    assert hosted.verdict.value == "revoked"
+
+
+def test_revoking_an_active_renewal_sets_its_suspension_bit(catalogue, renewed):
+    status.revoke(catalogue, renewed.award_public_id, reason="issued in error", actor="test")
+    data = _document(catalogue, renewed.award_public_id, "ob3-ldp")
+    assert verify_input(catalogue, data, offline=True).verdict.value == "suspended"
