@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -203,6 +204,37 @@ def credits_csv(lines: Iterable[CategoryCredits]) -> str:
     return to_csv(
         ["category", "active_awards", "credits"],
         ((c.category, c.awards, plain_number(c.credits)) for c in lines),
+    )
+
+
+def at_risk_csv(items: Iterable[Any]) -> str:
+    """``cycles.at_risk`` lines: who, which certification, when due, how far short."""
+    return to_csv(
+        [
+            "learner",
+            "certification",
+            "status",
+            "deadline",
+            "days_left",
+            "counted",
+            "required",
+            "remaining",
+            "unmet",
+        ],
+        (
+            (
+                a.cycle.learner_name,
+                a.cycle.certification_name,
+                a.cycle.status,
+                a.cycle.effective_deadline.date().isoformat(),
+                a.cycle.days_left,
+                plain_number(a.counted_total),
+                plain_number(a.required_total),
+                plain_number(a.remaining),
+                "; ".join(a.unmet),
+            )
+            for a in items
+        ),
     )
 
 

@@ -30,13 +30,14 @@ from flask_wtf import FlaskForm
 from wtforms import SelectChoice
 
 from badger.domain.accounts import Role
-from badger.domain.errors import Conflict, ValidationError
+from badger.domain.errors import Conflict, NotFound, ValidationError
 from badger.services import (
     audit_views,
     awarding,
     awards,
     bulk,
     catalog,
+    cycles,
     issue,
     keys,
     ledger,
@@ -54,6 +55,8 @@ from badger.web.admin_forms import (
     DecisionForm,
     ManualAwardForm,
     PolicyForm,
+    RenewalReviewForm,
+    RequestDecisionForm,
     RotateKeyForm,
     RulesDryRunForm,
     StatusChangeForm,
@@ -473,19 +476,54 @@ def _status_page(form: StatusChangeForm, award: reports.AwardSummary, action: st
 @bp.route("/policies", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def policies() -> Any:
+    ctx = get_context()
     form = PolicyForm()
     result: dict[str, Any] | None = None
     code = 200
-    if request.method == "POST":
-        if form.validate_on_submit():
+    if request.method == "GET" and request.args.get("key"):
+        version = request.args.get("version", "")
+        saved = cycles.get_policy(
+            ctx, request.args["key"], int(version) if version.isdigit() else None
+        )
+        form.policy.data = json.dumps(saved.document, indent=2)
+    elif request.method == "POST":
+        if not form.validate_on_submit():
+            code = 400
+        elif form.save.data:
+            return _save_policy(form)
+        else:
             try:
                 result = _check_policy(form)
             except ValidationError as exc:
                 _invalid(form, exc)
                 code = 400
-        else:
-            code = 400
-    return render_template("admin/policies.html", form=form, result=result), code
+    return _policies_page(form, result), code
+
+
+def _policies_page(form: PolicyForm, result: dict[str, Any] | None) -> str:
+    return render_template(
+        "admin/policies.html", form=form, result=result, saved=cycles.list_policies(get_context())
+    )
+
+
+def _save_policy(form: PolicyForm) -> Any:
+    try:
+        policy_data, _ = form.documents()
+        try:
+            saved = cycles.import_policy(get_context(), policy_data, actor=_actor())
+        except ValidationError as exc:
+            raise prefixed(exc, "policy") from None
+    except ValidationError as exc:
+        _invalid(form, exc)
+        return _policies_page(form, None), 400
+    except Conflict as exc:
+        form.policy.errors = [*form.policy.errors, exc.message]
+        return _policies_page(form, None), 409
+    if saved.created:
+        flash(f"Saved {saved.name} as {saved.key} version {saved.version}.")
+    else:
+        flash(f"{saved.key} version {saved.version} was already saved with this content.")
+    return redirect(url_for("admin.policies", key=saved.key, version=saved.version))
 
 
 def _check_policy(form: PolicyForm) -> dict[str, Any]:
@@ -511,7 +549,102 @@ def _check_policy(form: PolicyForm) -> dict[str, Any]:
     return {"policy": policy, "ledger": result}
 
 
+# ---------------------------------------------------------------- certification cycles
+
+
+@bp.get("/cycles/requests")
+@role_required(Role.ADMIN)
+def cycle_requests() -> str:
+    wanted = request.args.get("status", "pending")
+    items = cycles.list_requests(get_context(), status=wanted)
+    return render_template("admin/cycle_requests.html", items=items, status=wanted)
+
+
+@bp.route("/cycles/requests/<request_id>", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def decide_cycle_request(request_id: str) -> Any:
+    ctx = get_context()
+    item = _find_request(request_id)
+    form = RequestDecisionForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            return _request_page(form, item), 400
+        try:
+            decided = cycles.decide_request(
+                ctx,
+                item.public_id,
+                decision=form.decision.data or "",
+                actor=_actor(),
+                comment=form.comment.data,
+                days=form.granted_days() if item.kind == "extension" else None,
+            )
+        except ValidationError as exc:
+            _invalid(form, exc)
+            return _request_page(form, item), 400
+        except Conflict as exc:
+            form.form_errors.append(exc.message)
+            return _request_page(form, item), 409
+        flash(f"The {decided.kind} request of {decided.learner_name} was {decided.status}.")
+        return redirect(url_for("admin.cycle_requests"))
+    return _request_page(form, item)
+
+
+def _find_request(request_id: str) -> cycles.RequestView:
+    for status_name in ("pending", None):
+        for item in cycles.list_requests(get_context(), status=status_name):
+            if item.public_id == request_id:
+                return item
+    raise NotFound(f"no request {request_id!r}")
+
+
+def _request_page(form: RequestDecisionForm, item: cycles.RequestView) -> str:
+    cycle = cycles.get_cycle(get_context(), item.cycle_public_id)
+    return render_template("admin/cycle_request.html", form=form, item=item, cycle=cycle)
+
+
+@bp.get("/cycles/review")
+@role_required(Role.ADMIN)
+def renewal_reviews() -> str:
+    return render_template(
+        "admin/renewal_reviews.html",
+        items=cycles.review_queue(get_context()),
+        form=RenewalReviewForm(),
+    )
+
+
+@bp.post("/cycles/review/<cycle_id>")
+@role_required(Role.ADMIN)
+def resolve_renewal_review(cycle_id: str) -> Any:
+    ctx = get_context()
+    form = RenewalReviewForm()
+    code = 400
+    if form.validate_on_submit():
+        try:
+            cycles.resolve_review(
+                ctx,
+                cycle_id,
+                decision=form.decision.data or "",
+                actor=_actor(),
+                comment=form.comment.data,
+            )
+        except ValidationError as exc:
+            _invalid(form, exc)
+        except Conflict as exc:
+            form.form_errors.append(exc.message)
+            code = 409
+        else:
+            flash("The renewal review was resolved.")
+            return redirect(url_for("admin.renewal_reviews"))
+    items = cycles.review_queue(ctx)
+    return render_template(
+        "admin/renewal_reviews.html", items=items, form=form, failed=cycle_id
+    ), code
+
+
 # ---------------------------------------------------------------- reports
+
+# "At risk of lapsing": open cycles due within this many days, not yet satisfied.
+AT_RISK_DAYS = 90
 
 
 @bp.get("/reports")
@@ -524,6 +657,8 @@ def reports_page() -> str:
         credits=reports.credits_by_category(ctx),
         months=months,
         chart=reports.bar_chart(months),
+        at_risk=cycles.at_risk(ctx, now=ctx.now(), within_days=AT_RISK_DAYS),
+        at_risk_days=AT_RISK_DAYS,
     )
 
 
@@ -535,6 +670,8 @@ def report_csv(name: str) -> Response:
         body = reports.credits_csv(reports.credits_by_category(ctx))
     elif name == "awards-by-month":
         body = reports.months_csv(reports.awards_by_month(ctx))
+    elif name == "at-risk":
+        body = reports.at_risk_csv(cycles.at_risk(ctx, now=ctx.now(), within_days=AT_RISK_DAYS))
     else:
         abort(404, description=f"no report {name!r}")
     return Response(

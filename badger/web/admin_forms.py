@@ -25,6 +25,7 @@ from wtforms import (
     SelectChoice,
     SelectField,
     StringField,
+    SubmitField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
@@ -420,6 +421,8 @@ class PolicyForm(FlaskForm):
         description="Optional ISO date-time, e.g. 2026-01-01T00:00:00Z.",
     )
 
+    save = SubmitField("Save as a new policy version")
+
     def documents(self) -> tuple[Any, Any]:
         errors: dict[str, list[str]] = {}
         policy = _json_field(self.policy.data, "policy", errors)
@@ -438,3 +441,50 @@ def prefixed(exc: ValidationError, prefix: str) -> ValidationError:
     out = ValidationError(first, fields[first][0])
     out.fields = fields
     return out
+
+
+# ---------------------------------------------------------------- certification cycles
+
+
+class RequestDecisionForm(FlaskForm):
+    """An extension / hiatus / reactivation request: approve or reject."""
+
+    decision = RadioField(
+        "Decision",
+        choices=[SelectChoice("approve", "Approve"), SelectChoice("reject", "Reject")],
+        validators=[InputRequired(message="choose a decision")],
+    )
+    comment = TextAreaField(
+        "Comment to the learner",
+        validators=[Length(max=2000)],
+        description="Required to reject.",
+    )
+    days = StringField(
+        "Days granted",
+        validators=[Optional()],
+        description="Extensions only: leave empty to grant the days asked for.",
+    )
+
+    def granted_days(self) -> int | None:
+        text = (self.days.data or "").strip()
+        if not text:
+            return None
+        if not text.isdigit():
+            raise ValidationError("days", "a whole number of days")
+        return int(text)
+
+
+class RenewalReviewForm(FlaskForm):
+    """A renewal whose counted badge was revoked: reinstate or revoke the renewal."""
+
+    decision = RadioField(
+        "Decision",
+        choices=[
+            SelectChoice("reinstate", "Reinstate the renewal credential"),
+            SelectChoice("revoke", "Revoke the renewal credential"),
+        ],
+        validators=[InputRequired(message="choose a decision")],
+    )
+    comment = TextAreaField(
+        "Comment", validators=[Length(max=2000)], description="Required to revoke; published."
+    )
