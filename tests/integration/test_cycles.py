@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from badger.domain.achievements import AchievementSpec
 from badger.domain.errors import Conflict, NotFound, ValidationError
-from badger.services import catalog, cycles
+from badger.services import catalog, cycles, status
 from badger.services.issue import IssueRequest, issue_award
 from badger.store.models import AuditEntry, Award, CycleReminder
 
@@ -102,11 +102,12 @@ def earn(ctx, slug, when, *, cycle_key=""):
     ).public_id
 
 
-def earn_full(ctx):
+def earn_full(ctx, webinars=6):
+    """30 counted credits (the 20-attendance series seed is tested on its own)."""
     ids = {}
     for n, slug in enumerate(FULL):
         ids[slug] = earn(ctx, slug, START + timedelta(days=10 + n))
-    for n in range(20):
+    for n in range(webinars):
         earn(ctx, "webinar", START + timedelta(days=40 + 20 * n), cycle_key=f"session-{n}")
     return ids
 
@@ -514,3 +515,145 @@ def test_suggestions_skip_full_categories_and_held_badges_best_gain_first(ctx, c
     assert {"ethics-disclosure", "content-a", "webinar"} <= set(slugs)
     assert [s.gain for s in found] == sorted((s.gain for s in found), reverse=True)
     assert len(cycles.suggestions(ctx, cycle.public_id, limit=2)) == 2
+
+
+# ---------------------------------------------------------------- renewal and the revocation cascade
+
+
+def award_status(ctx, public_id):
+    with ctx.uow() as uow:
+        return uow.session.scalar(select(Award.status).where(Award.public_id == public_id))
+
+
+def test_renewal_is_refused_with_the_unmet_requirements(ctx, cycle):
+    earn(ctx, "library-1", START + timedelta(days=3))
+    with pytest.raises(
+        Conflict, match=r"not satisfied yet: 4.00 of 30 credits counted; 26.00 to go"
+    ):
+        cycles.renew(ctx, cycle.public_id, actor="staff")
+    assert cycles.get_cycle(ctx, cycle.public_id).status == "active"
+
+
+def test_a_satisfied_cycle_renews_once_and_opens_the_next_cycle(ctx, cycle, mailer):
+    earn_full(ctx)
+    result = cycles.renew(ctx, cycle.public_id, actor="staff")
+    assert result.cycle.status == "renewed"
+    assert result.cycle.renewal_award_id == result.award_public_id
+    assert result.clr_url.endswith("/clr-ldp.json")
+    assert award_status(ctx, result.award_public_id) == "active"
+    nxt = result.next_cycle
+    assert (nxt.status, nxt.starts_at, nxt.previous_cycle_id) == (
+        "active",
+        DEADLINE,
+        cycle.public_id,
+    )
+    assert nxt.base_deadline == datetime(2031, 1, 1, tzinfo=UTC)
+    assert cycles.get_cycle(ctx, cycle.public_id).next_cycle_id == nxt.public_id
+    assert any(m.subject.startswith("Certification renewed") for m in mailer.sent)
+    with pytest.raises(Conflict, match="already renewed"):
+        cycles.renew(ctx, cycle.public_id, actor="staff")
+
+
+def test_the_next_cycle_uses_the_newest_policy_version(ctx, cycle):
+    cycles.import_policy(ctx, policy_doc(version=2, cycle_months=24), actor="test")
+    earn_full(ctx)
+    nxt = cycles.renew(ctx, cycle.public_id, actor="staff").next_cycle
+    assert (nxt.policy_version, nxt.base_deadline) == (2, datetime(2030, 1, 1, tzinfo=UTC))
+
+
+def test_renewing_the_next_cycle_supersedes_the_previous_renewal(ctx, cycle, clock):
+    earn_full(ctx)
+    first = cycles.renew(ctx, cycle.public_id, actor="staff")
+    clock.now = DEADLINE + timedelta(days=500)
+    for n, slug in enumerate(FULL):
+        earn(ctx, slug, DEADLINE + timedelta(days=10 + n), cycle_key="c2")
+    for n in range(6):
+        earn(ctx, "webinar", DEADLINE + timedelta(days=40 + 20 * n), cycle_key=f"c2-{n}")
+    second = cycles.renew(ctx, first.next_cycle.public_id, actor="staff")
+    old = cycles.get_cycle(ctx, cycle.public_id)
+    assert old.superseded_at == clock.now
+    assert award_status(ctx, first.award_public_id) == "active"  # superseded, never deleted
+    assert second.next_cycle.previous_cycle_id == first.next_cycle.public_id
+
+
+def test_auto_renew_policies_renew_on_tick(ctx, ada):
+    cycles.import_policy(ctx, policy_doc(key="csms-auto", auto_renew=True), actor="test")
+    auto = cycles.start_cycle(
+        ctx,
+        recipient=ADA,
+        policy_key="csms-auto",
+        certification="csms",
+        start=START,
+        actor="test",
+    )
+    earn_full(ctx)
+    report = cycles.tick(ctx, now=ctx.now())
+    assert report.renewed == (auto.public_id,)
+    assert cycles.get_cycle(ctx, auto.public_id).status == "renewed"
+    assert cycles.tick(ctx, now=ctx.now()).renewed == ()
+
+
+def test_after_award_renews_a_satisfied_auto_renew_cycle(ctx, ada):
+    cycles.import_policy(ctx, policy_doc(key="csms-auto", auto_renew=True), actor="test")
+    auto = cycles.start_cycle(
+        ctx, recipient=ADA, policy_key="csms-auto", certification="csms", start=START, actor="t"
+    )
+    earn_full(ctx)
+    with ctx.uow() as uow:
+        learner_id = uow.session.scalar(select(Award.learner_id).limit(1))
+        assert cycles.after_award(ctx, uow, learner_id, actor="engine") == [auto.public_id]
+
+
+def test_revoking_a_counted_badge_suspends_the_renewal_pending_review(ctx, cycle):
+    ids = earn_full(ctx)
+    renewed = cycles.renew(ctx, cycle.public_id, actor="staff")
+    status.revoke(ctx, ids["content-b"], reason="plagiarised assignment", actor="staff")
+    assert award_status(ctx, renewed.award_public_id) == "suspended"
+    (item,) = cycles.review_queue(ctx)
+    assert item.cycle.public_id == cycle.public_id
+    assert item.renewal_award_status == "suspended"
+    assert item.counted_total == 28
+    assert "28.00 of 30 credits counted; 2.00 to go" in item.cycle.review_reason
+    view = cycles.resolve_review(
+        ctx, cycle.public_id, decision="reinstate", actor="staff", comment="made up later"
+    )
+    assert view.review_state == "reinstated"
+    assert award_status(ctx, renewed.award_public_id) == "active"
+    assert cycles.review_queue(ctx) == []
+
+
+def test_review_can_revoke_the_renewal_credential(ctx, cycle):
+    ids = earn_full(ctx)
+    renewed = cycles.renew(ctx, cycle.public_id, actor="staff")
+    status.revoke(ctx, ids["library-1"], reason="course withdrawn", actor="staff")
+    with pytest.raises(ValidationError) as info:
+        cycles.resolve_review(ctx, cycle.public_id, decision="revoke", actor="staff")
+    assert info.value.field == "comment"
+    cycles.resolve_review(
+        ctx, cycle.public_id, decision="revoke", actor="staff", comment="short of credit"
+    )
+    assert award_status(ctx, renewed.award_public_id) == "revoked"
+
+
+def test_on_shortfall_keep_queues_for_review_without_suspending(ctx, ada):
+    cycles.import_policy(ctx, policy_doc(key="csms-keep", on_shortfall="keep"), actor="test")
+    keep = cycles.start_cycle(
+        ctx, recipient=ADA, policy_key="csms-keep", certification="csms", start=START, actor="t"
+    )
+    ids = earn_full(ctx)
+    renewed = cycles.renew(ctx, keep.public_id, actor="staff")
+    status.revoke(ctx, ids["ethics-disclosure"], reason="withdrawn", actor="staff")
+    assert award_status(ctx, renewed.award_public_id) == "active"
+    (item,) = cycles.review_queue(ctx)
+    assert item.renewal_award_status == "active"
+    assert "required achievement ethics-disclosure" in item.cycle.review_reason
+
+
+def test_revoking_a_badge_the_renewal_did_not_count_changes_nothing(ctx, cycle):
+    earn_full(ctx)
+    extra = earn(ctx, "content-c", START + timedelta(days=300))  # content is already at 4 + 1
+    renewed = cycles.renew(ctx, cycle.public_id, actor="staff")
+    status.revoke(ctx, extra, reason="duplicate", actor="staff")
+    # Still satisfied without it: rechecked, not queued.
+    assert cycles.review_queue(ctx) == []
+    assert award_status(ctx, renewed.award_public_id) == "active"
