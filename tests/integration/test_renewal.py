@@ -357,3 +357,18 @@ def test_revoking_an_active_renewal_sets_its_suspension_bit(catalogue, renewed):
     status.revoke(catalogue, renewed.award_public_id, reason="issued in error", actor="test")
     data = _document(catalogue, renewed.award_public_id, "ob3-ldp")
     assert verify_input(catalogue, data, offline=True).verdict.value == "suspended"
+
+
+def test_an_early_renewal_is_not_yet_valid_while_its_record_verifies(catalogue, badges):
+    # A cycle renewed before its deadline starts the new cycle at the deadline.
+    start = catalogue.now() + timedelta(days=30)
+    with catalogue.uow() as uow:
+        issued = _renew(catalogue, uow, valid_from=start, valid_until=start + timedelta(days=1095))
+    credential = _document(catalogue, issued.award_public_id, "ob3-ldp")
+    assert verify_input(catalogue, credential, offline=True).verdict.value == "not_yet_valid"
+    report = verify_input(
+        catalogue, _document(catalogue, issued.award_public_id, "clr-ldp"), offline=True
+    )
+    assert report.verdict.value == "valid", report.as_json()
+    assert [r.verdict.value for r in report.embedded][-1] == "not_yet_valid"
+    assert any(c.code == "embedded_not_current" for c in report.checks)
