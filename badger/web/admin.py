@@ -97,6 +97,8 @@ def index() -> str:
         issuer=issuer,
         achievements=catalog.list_achievements(ctx, public_only=False),
         audit=audit_views.recent_entries(ctx, limit=25),
+        waiting_reviews=len(review.queue(ctx, limit=review.MAX_QUEUE)),
+        waiting_requests=cycles.pending_count(ctx),
     )
 
 

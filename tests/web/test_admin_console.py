@@ -253,6 +253,24 @@ def test_edit_changes_future_awards_only_and_keeps_the_slug(admin, initialized):
     assert entry.subject == f"achievement:{view.public_id}"
 
 
+def test_edit_leaves_credentials_already_issued_unchanged(admin, initialized):
+    from badger.services import issue
+
+    admin.submit("/admin/achievements/new", _fields(), page="/admin/achievements/new")
+    [view] = catalog.list_achievements(initialized, public_only=False)
+    before = issue.issue_award(
+        initialized, issue.IssueRequest("ethics", "grace@example.org"), actor="test"
+    )
+    issued = issue.get_document(initialized, before.public_id, "ob3-ldp").content
+    admin.submit(f"/admin/achievements/{view.public_id}", _fields(name="Ethics, renamed"))
+    assert issue.get_document(initialized, before.public_id, "ob3-ldp").content == issued
+    assert b"Ethics, renamed" not in issued
+    after = issue.issue_award(
+        initialized, issue.IssueRequest("ethics", "ada@example.org"), actor="test"
+    )
+    assert b"Ethics, renamed" in issue.get_document(initialized, after.public_id, "ob3-ldp").content
+
+
 def test_edit_with_bad_input_is_400_and_changes_nothing(admin, initialized):
     admin.submit("/admin/achievements/new", _fields(), page="/admin/achievements/new")
     [view] = catalog.list_achievements(initialized, public_only=False)

@@ -237,3 +237,18 @@ def test_proposal_slug_is_made_from_the_title():
     assert review.proposal_slug("Ethics 2.0: Disclosure!") == "ethics-2-0-disclosure"
     assert review.proposal_slug("!!!") == "proposal"
     assert len(review.proposal_slug("x" * 200)) == 80
+
+
+def test_the_overview_counts_what_waits_for_review(client, initialized, learner):
+    _ethics(initialized)
+    review.submit_evidence(
+        initialized,
+        learner_public_id=learner.learner_public_id,
+        achievement="ethics",
+        narrative="n",
+        actor="test",
+    )
+    client.login("admin@institute.example.org", PASSWORD)
+    html = client.get("/admin/").get_data(as_text=True)
+    assert "1 submission(s) waiting for review" in html
+    assert "0 extension / hiatus request(s) waiting" in html
