@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from badger.domain.errors import NotFound
-from badger.services import claims, review
+from badger.services import claims, progress, review
 from badger.services.context import Context
 from badger.store.models import Account, Achievement, Award, Issuer, Learner, LearnerIdentifier
 
@@ -42,6 +42,7 @@ class Dashboard:
     badges: tuple[BadgeCard, ...]
     claims: tuple[claims.PendingClaim, ...]
     submissions: tuple[review.SubmissionView, ...]
+    cycles: tuple[progress.CycleSummary, ...] = ()
 
 
 def display_status(status: str, valid_until: datetime | None, now: datetime) -> str:
@@ -100,4 +101,5 @@ def dashboard(ctx: Context, account_public_id: str) -> Dashboard:
         badges=tuple(badges_of(ctx, learner_id)),
         claims=tuple(claims.pending_claims(ctx, learner_id)),
         submissions=tuple(review.submissions_of(ctx, learner_id)),
+        cycles=tuple(progress.summaries(ctx, learner_id)),
     )

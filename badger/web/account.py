@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from badger.services import accounts, awards, claims, review
+from badger.services import accounts, claims, dashboard, review
 from badger.web.auth import User
 from badger.web.context import get_context
 from badger.web.forms import ConfirmForm, LoginForm, TokenForm
@@ -53,7 +53,7 @@ def logout() -> Any:
 def _learner_lists() -> dict[str, Any]:
     ctx, me = get_context(), current_user.view
     return {
-        "badges": awards.list_awards(ctx, learner_public_id=me.learner_public_id),
+        "badges": dashboard.badges_of(ctx, me.learner_public_id),
         "submissions": review.submissions_of(ctx, me.learner_public_id),
         "claims": claims.pending_claims(ctx, me.learner_public_id),
     }

@@ -16,6 +16,7 @@ from wtforms import (
     TextAreaField,
     URLField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional
 
 
@@ -179,3 +180,25 @@ class ResubmitForm(FlaskForm):
 
 class VisibilityForm(FlaskForm):
     public = HiddenField(validators=[DataRequired()])
+
+
+class CycleRequestForm(FlaskForm):
+    kind = SelectField(
+        "What you ask for",
+        choices=[
+            SelectChoice("extension", "An extension of the deadline"),
+            SelectChoice("hiatus", "A hiatus (pause the cycle)"),
+            SelectChoice("reactivation", "Reactivation after a hiatus"),
+        ],
+        validators=[DataRequired()],
+    )
+    days = IntegerField(
+        "Days of extension",
+        validators=[Optional()],
+        description="Only for an extension.",
+    )
+    reason = TextAreaField(
+        "Reason",
+        validators=[DataRequired(), Length(max=2000)],
+        description="Staff read it when they decide.",
+    )

@@ -14,9 +14,20 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
+from wtforms.fields.choices import SelectChoice
 
 from badger.domain.errors import Conflict, NotFound, ValidationError
-from badger.services import accounts, catalog, dashboard, identifiers, proposals, review, sharing
+from badger.services import (
+    accounts,
+    catalog,
+    cycles,
+    dashboard,
+    identifiers,
+    progress,
+    proposals,
+    review,
+    sharing,
+)
 from badger.services.accounts import actor_of
 from badger.web.context import get_context
 from badger.web.forms import (
@@ -24,6 +35,7 @@ from badger.web.forms import (
     AddDidForm,
     AddEmailForm,
     ConfirmForm,
+    CycleRequestForm,
     EvidenceForm,
     ForgotPasswordForm,
     IdentifierForm,
@@ -251,11 +263,12 @@ def _file(field: Any) -> tuple[bytes, str, str | None] | None:
     return storage.read(), storage.filename, storage.mimetype or None
 
 
-def _achievement_choices(selected: str | None) -> list[tuple[str, str]]:
+def _achievement_choices(selected: str | None) -> list[SelectChoice]:
     listed = catalog.list_achievements(get_context())
-    choices = [("", "Choose an achievement")] + [(a.slug, a.name) for a in listed]
-    if selected and all(slug != selected for slug, _ in choices):
-        choices.append((selected, selected))
+    choices = [SelectChoice("", "Choose an achievement")]
+    choices += [SelectChoice(a.slug, a.name) for a in listed]
+    if selected and all(c.value != selected for c in choices):
+        choices.append(SelectChoice(selected, selected))
     return choices
 
 
@@ -395,3 +408,44 @@ def set_visibility(award_id: str) -> Any:
         sharing.set_visibility(get_context(), current_user.view, award_id, public=public)
         flash("The badge page is public again." if public else "The badge page is now hidden.")
     return redirect(url_for("learner.badge", award_id=award_id))
+
+
+# ---------------------------------------------------------------- renewal
+
+
+def _renewal(cycle_id: str, form: CycleRequestForm | None = None) -> Any:
+    page = progress.renewal_page(get_context(), current_user.view.learner_public_id, cycle_id)
+    form = form or CycleRequestForm(formdata=None)
+    return render_template(
+        "learner/renewal.html", r=page, c=page.cycle, chart=page.chart, form=form
+    ), _status(form)
+
+
+@bp.get("/renewal/<cycle_id>")
+@login_required
+def renewal(cycle_id: str) -> Any:
+    return _renewal(cycle_id)
+
+
+@bp.post("/renewal/<cycle_id>/requests")
+@login_required
+def request_change(cycle_id: str) -> Any:
+    form = CycleRequestForm()
+    if form.validate_on_submit():
+        try:
+            cycles.request_change(
+                get_context(),
+                learner_public_id=current_user.view.learner_public_id,
+                cycle_public_id=cycle_id,
+                kind=form.kind.data or "",
+                reason=form.reason.data or "",
+                days=form.days.data if form.kind.data == "extension" else None,
+            )
+        except ValidationError as exc:
+            show_errors(form, exc)
+        except Conflict as exc:
+            form.form_errors.append(exc.message)
+        else:
+            flash("Your request is sent; staff will decide and you will be told by e-mail.")
+            return redirect(url_for("learner.renewal", cycle_id=cycle_id))
+    return _renewal(cycle_id, form)
