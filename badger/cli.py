@@ -1301,6 +1301,20 @@ def cycles_extend(cycle: str, days: int, reason: str) -> None:
     )
 
 
+@cycles_group.command("migrate")
+@click.argument("cycle")
+@click.option("--version", "version", type=click.IntRange(1), required=True)
+@click.option("--reason", required=True)
+@handle_errors
+def cycles_migrate(cycle: str, version: int, reason: str) -> None:
+    """Move an open CYCLE to another version of its policy (audited)."""
+    view = cycles.migrate_cycle(_context(), cycle, version=version, reason=reason, actor=CLI_ACTOR)
+    click.echo(
+        f"cycle {view.public_id}: now under {view.policy_key} v{view.policy_version}; "
+        f"deadline {view.effective_deadline:%Y-%m-%d}"
+    )
+
+
 @cycles_group.command("hiatus")
 @click.argument("action", type=click.Choice(["start", "end"]))
 @click.argument("cycle")

@@ -24,10 +24,11 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from badger.domain import cycles as rules
 from badger.domain.cycles import CycleState, Extension, RenewalRules
-from badger.domain.errors import Conflict, NotFound, ValidationError
+from badger.domain.errors import Conflict, DomainError, NotFound, ValidationError
 from badger.domain.ledger import Ledger, LedgerItem, LedgerLine, Period, Policy, compute
 from badger.domain.recipients import parse_identifier
 from badger.services import audit, status
@@ -575,8 +576,53 @@ def start_cycle(
             raise Conflict(
                 f"{learner.display_name} already has an open {policy_key} cycle ({open_id})"
             )
-        cycle = _open_cycle(uow, learner, policy_row, cert, start, actor=actor, now=now)
+        try:
+            cycle = _open_cycle(uow, learner, policy_row, cert, start, actor=actor, now=now)
+        except IntegrityError:
+            # A concurrent start won the unique (learner, open policy key) slot.
+            raise Conflict(
+                f"{learner.display_name} already has an open {policy_key} cycle"
+            ) from None
+        _settle(uow, cycle, actor=actor, now=now)
+        return _view(uow, cycle, now)
+
+
+def migrate_cycle(
+    ctx: Context, cycle_public_id: str, *, version: int, reason: str, actor: str
+) -> CycleView:
+    """Move an open cycle to another version of its policy (audited).
+
+    Cycles keep the version they started under; staff migrate one explicitly,
+    e.g. when a new version relaxes a cap.  The start stays; the base deadline
+    follows the new version's cycle length.
+    """
+    text = _clean(reason, "reason")
+    now = ctx.now()
+    with ctx.uow() as uow:
+        cycle = _find_cycle(uow, cycle_public_id, lock=True)
+        if cycle.status not in rules.OPEN:
+            raise Conflict(f"a {cycle.status} cycle keeps the policy it was decided under")
+        target = _policy_row(uow, cycle.policy_key, version)
+        if target.id == cycle.policy_id:
+            raise Conflict(f"the cycle is already under {target.key} v{target.version}")
+        old = cycle.policy.version
+        cycle.policy = target
+        deadline = add_months(cycle.starts_at, parse_policy(target.document).cycle_months)
+        if deadline <= cycle.starts_at:  # pragma: no cover - cycle_months >= 1 by schema
+            raise ValidationError("version", "its cycle ends before the start")
+        cycle.base_deadline = deadline
         uow.session.flush()
+        audit.record(
+            uow,
+            actor=actor,
+            action="cycle.migrate",
+            subject_type="certification_cycle",
+            subject_id=cycle.public_id,
+            now=now,
+            from_version=old,
+            to_version=target.version,
+            reason=text,
+        )
         _settle(uow, cycle, actor=actor, now=now)
         return _view(uow, cycle, now)
 
@@ -1346,9 +1392,12 @@ def tick(ctx: Context, *, now: datetime) -> TickReport:
         try:
             with ctx.uow() as uow:
                 _tick_one(ctx, uow, public_id, now, changes, renewed, reminders)
-        except (Conflict, NotFound, ValidationError) as exc:
+        except DomainError as exc:
             failures.append((public_id, exc.message))
             log.warning("cycles tick: %s: %s", public_id, exc.message)
+        except Exception as exc:  # one cycle must not stop the daily job
+            failures.append((public_id, f"{type(exc).__name__} (see the log)"))
+            log.exception("cycles tick: %s failed", public_id)
     return TickReport(
         now, len(ids), tuple(changes), tuple(renewed), tuple(reminders), tuple(failures)
     )

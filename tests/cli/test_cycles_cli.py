@@ -193,3 +193,15 @@ def test_start_refuses_a_second_open_cycle(run):
     assert grace.exit_code == 0, grace.output
     assert "cycle started" in grace.output
     assert len(json.loads(run("cycles", "list", "--json").output)) == 2
+
+
+def test_migrate_moves_a_cycle_to_a_newer_policy_version(run, tmp_path):
+    newer = tmp_path / "v2.json"
+    newer.write_text(json.dumps({**demo.DEMO_POLICY, "version": 2, "cycle_months": 48}))
+    run("policy", "import", str(newer))
+    cycle = ada_cycle(run)
+    assert cycle["policy"]["version"] == 1  # kept the version it started under
+    moved = run("cycles", "migrate", cycle["id"], "--version", "2", "--reason", "board vote")
+    assert moved.exit_code == 0, moved.output
+    assert "now under csms v2" in moved.output
+    assert ada_cycle(run)["policy"]["version"] == 2

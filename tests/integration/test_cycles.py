@@ -152,6 +152,18 @@ def test_a_cycle_keeps_the_policy_version_it_started_under(ctx, cycle):
     assert overview(ctx, cycle.learner_public_id).ledger.required_total == 30
 
 
+def test_staff_can_migrate_an_open_cycle_to_a_newer_version(ctx, cycle):
+    cycles.import_policy(ctx, policy_doc(version=2, cycle_months=48), actor="test")
+    view = cycles.migrate_cycle(
+        ctx, cycle.public_id, version=2, reason="board adopted v2", actor="staff"
+    )
+    assert (view.policy_version, view.base_deadline) == (2, datetime(2029, 1, 1, tzinfo=UTC))
+    with pytest.raises(Conflict, match="already under csms v2"):
+        cycles.migrate_cycle(ctx, cycle.public_id, version=2, reason="again", actor="staff")
+    with pytest.raises(NotFound):
+        cycles.migrate_cycle(ctx, cycle.public_id, version=9, reason="typo", actor="staff")
+
+
 # ---------------------------------------------------------------- cycles
 
 
@@ -423,6 +435,24 @@ def test_reminders_go_90_30_and_7_days_before_once_each(ctx, cycle, mailer):
     ]
     assert "0 of 30 credits; 30 to go" in reminders[0].body
     assert reminders[0].to == ADA
+
+
+def test_one_failing_cycle_does_not_stop_the_tick(ctx, cycle, create_account, monkeypatch):
+    create_account("grace@example.org", name="Grace")
+    other = cycles.start_cycle(
+        ctx, recipient="grace@example.org", policy_key="csms", start=START, actor="test"
+    )
+    real = cycles._tick_one
+
+    def flaky(ctx_, uow, public_id, *args):
+        if public_id == cycle.public_id:
+            raise Conflict("simulated failure")
+        return real(ctx_, uow, public_id, *args)
+
+    monkeypatch.setattr(cycles, "_tick_one", flaky)
+    report = cycles.tick(ctx, now=DEADLINE + timedelta(days=1))
+    assert report.failures == ((cycle.public_id, "simulated failure"),)
+    assert [c.cycle_public_id for c in report.changes] == [other.public_id]
 
 
 def test_a_cycle_on_hiatus_does_not_advance(ctx, cycle):
