@@ -32,6 +32,7 @@ the unit tests prove it):
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -83,6 +84,9 @@ ASSOCIATION_TYPES = frozenset(
 
 StatusPurpose = Literal["revocation", "suspension"]
 
+# DCC's verifier rejects credential ids that are not absolute URIs (FACTS §2.1).
+_ABSOLUTE_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
+
 
 @dataclass(frozen=True, slots=True)
 class Association:
@@ -133,7 +137,7 @@ class ClrInfo:
     status_purpose: StatusPurpose = "suspension"
 
     def __post_init__(self) -> None:
-        if not isinstance(self.id, str) or ":" not in self.id.strip(" :"):
+        if not isinstance(self.id, str) or not _ABSOLUTE_URI.match(self.id):
             raise ValidationError("clr.id", f"{self.id!r} is not an absolute URI")
         if not isinstance(self.name, str) or not self.name.strip():
             raise ValidationError("clr.name", "is required")
@@ -234,7 +238,7 @@ def clr_credential(
         ident = achievement.get("id") if achievement else None
         if isinstance(ident, str) and ident not in known:
             known.add(ident)
-            achievements.append(copy.deepcopy(dict(achievement)))  # type: ignore[arg-type]
+            achievements.append(copy.deepcopy(dict(achievement)))
     for association in associations:
         for end in (association.source_id, association.target_id):
             if end not in known:

@@ -323,7 +323,7 @@ def issue_renewal(
             issued_on=award.issued_on,
             valid_from=award.issued_on,
             status=status_ref,
-            status_purpose=status_purpose,  # type: ignore[arg-type]
+            status_purpose=status_purpose,
         ),
         issue.issuer_info(ctx, issuer, ident),
         recipient,

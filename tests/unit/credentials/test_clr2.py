@@ -386,3 +386,8 @@ def test_clr_info_checks_its_dates():
             valid_from=NOW,
             valid_until=NOW - timedelta(days=1),
         )
+
+
+def test_clr_id_must_be_an_absolute_uri():
+    with pytest.raises(ValidationError, match="absolute URI"):
+        clr2.ClrInfo(id="credentials/1", name="x", issued_on=NOW, valid_from=NOW)
