@@ -6,6 +6,8 @@ Run: ``.venv/bin/python bench/bench_ledger.py [--learners N] [--items K] [--samp
 Targets (issue 6): full recompute for 100,000 learners x 30 awards <= 5 s on one
 core and <= 1 GiB peak memory; one new award's incremental update <= 2 ms p99.
 The figures print; nothing asserts (timed tests would be flaky on a shared machine).
+The recompute figures are CPU time (``time.process_time``) as well as wall time:
+on a shared machine wall time includes waiting for the core.
 
 The population is generated deterministically (seeded) over the example policy
 ``examples/csms-policy.json``: single-category courses in capped categories and
@@ -198,6 +200,16 @@ def main() -> None:
     pin_one_core()
     policy: Policy = parse_policy(json.loads((ROOT / "examples/csms-policy.json").read_text()))
     n_items = args.learners * args.items
+
+    def scaled(cpu: float) -> str:
+        full = cpu * (100_000 * 30) / n_items
+        met = "met" if full <= 5 else "NOT met"
+        return (
+            f": {met}"
+            if n_items == 3_000_000
+            else f"; scaled to 3,000,000 items {full:.1f} s: {met}"
+        )
+
     print(f"CE ledger, policy {policy.key} v{policy.version}, one core")
     print(f"peak RSS before the population {peak_rss_mib():.0f} MiB")
 
@@ -209,48 +221,51 @@ def main() -> None:
     )
 
     gc.collect()
-    gc.freeze()  # the population is long-lived; as a batch job would, keep the GC off it
+    # The 3,000,000 input items are long-lived: keep the cyclic GC from rescanning
+    # them (a batch job streaming learners from the store would not hold them).
+    gc.freeze()
     compute_many = getattr(ledger_domain, "compute_many", None)
     if compute_many is not None:
-        start = time.perf_counter()
-        summaries = compute_many(policy, items_by_learner, windows)
-        elapsed = time.perf_counter() - start
-        satisfied = sum(1 for s in summaries if s.satisfied)
-        verdict = "met" if elapsed <= 5 and args.learners >= 100_000 else "see note"
+        start, cpu = time.perf_counter(), time.process_time()
+        satisfied = 0
+        for totals in compute_many(policy, items_by_learner, windows):
+            satisfied += totals.satisfied
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
         print(
-            f"full recompute, totals (compute_many): {elapsed:.2f} s, "
-            f"{n_items / elapsed:,.0f} items/s, {args.learners / elapsed:,.0f} learners/s; "
-            f"{satisfied:,} satisfied  (target <= 5 s at 100,000 x 30: {verdict})"
+            f"full recompute, totals (compute_many): wall {elapsed:.2f} s, CPU {cpu:.2f} s, "
+            f"{n_items / cpu:,.0f} items/s of CPU; {satisfied:,} satisfied  "
+            f"(target <= 5 s for 100,000 x 30{scaled(cpu)})"
         )
         print(f"peak RSS {peak_rss_mib():.0f} MiB  (target <= 1,024 MiB)")
-        del summaries
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     satisfied = 0
     lines = 0
     for items, window in zip(items_by_learner, windows, strict=True):
         ledger = compute(policy, items, window)
         satisfied += ledger.satisfied
         lines += len(ledger.lines)
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     print(
         f"full recompute, explained ledgers (compute per learner, every line with its reason): "
-        f"{elapsed:.2f} s, {n_items / elapsed:,.0f} items/s; {satisfied:,} satisfied, "
-        f"{lines:,} lines"
+        f"wall {elapsed:.2f} s, CPU {cpu:.2f} s, {n_items / cpu:,.0f} items/s of CPU; "
+        f"{satisfied:,} satisfied, {lines:,} lines{scaled(cpu)}"
     )
     print(f"peak RSS {peak_rss_mib():.0f} MiB")
 
     rng = random.Random(SEED + 1)
     timings: list[float] = []
+    cpu_timings: list[float] = []
     timings_totals: list[float] = []
     compute_totals = getattr(ledger_domain, "compute_totals", None)
     for n in range(args.samples):
         learner = rng.randrange(args.learners)
         items = [*items_by_learner[learner], new_award(rng, n)]
         window = windows[learner]
-        begin = time.perf_counter_ns()
+        begin, cpu_begin = time.perf_counter_ns(), time.thread_time_ns()
         compute(policy, items, window)
-        timings.append((time.perf_counter_ns() - begin) / 1e6)
+        cpu_timings.append((time.thread_time_ns() - cpu_begin) / 1e6)
+        timings.append((time.perf_counter_ns() - begin) / 1e6)  # what a learner waits
         if compute_totals is not None:
             begin = time.perf_counter_ns()
             compute_totals(policy, items, window)
@@ -262,6 +277,13 @@ def main() -> None:
         f"{args.samples:,} samples: p50 {statistics.median(timings):.3f} ms, "
         f"p99 {p99:.3f} ms, max {timings[-1]:.3f} ms  "
         f"(target p99 <= 2 ms: {'met' if p99 <= 2 else 'NOT met'})"
+    )
+    cpu_timings.sort()
+    cpu_p99 = percentile(cpu_timings, 99)
+    print(
+        f"  the same in CPU time (without waiting for the shared core): "
+        f"p50 {statistics.median(cpu_timings):.3f} ms, p99 {cpu_p99:.3f} ms  "
+        f"({'met' if cpu_p99 <= 2 else 'NOT met'})"
     )
     if timings_totals:
         timings_totals.sort()

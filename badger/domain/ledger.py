@@ -25,10 +25,11 @@ Order of the rules (each line names the rule that touched it):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import ROUND_DOWN, Decimal
+from operator import attrgetter, itemgetter
 
 ZERO = Decimal("0")
 CENT = Decimal("0.01")
@@ -192,141 +193,371 @@ class Ledger:
     def satisfied(self) -> bool:
         return all(r.met for r in self.requirements)
 
+    def totals(self) -> LedgerTotals:
+        """The ledger without its lines (what :func:`compute_totals` returns)."""
+        return LedgerTotals(
+            self.categories, self.counted_total, self.required_total, self.requirements
+        )
+
 
 # ---------------------------------------------------------------- the computation
+#
+# One pass in earned order decides eligibility (and groups series), the series
+# caps trim their groups, the allocation places the items that may go in several
+# categories, and a last pass in earned order applies the category caps.  What a
+# policy implies (category order, caps, labels, series caps, minute conversions)
+# is looked up once per policy (:class:`_Compiled`), not once per item; the
+# explanation strings are built only when the lines are asked for
+# (:func:`compute`), never by :func:`compute_totals` / :func:`compute_many`,
+# which run the very same passes and so give exactly the same totals.
+
+_EARNED_ORDER = attrgetter("earned_at", "id")
+_CREDIT = itemgetter(1)
+
+
+class _Compiled:
+    """A policy's lookups, built once per policy and shared by every learner.
+
+    The memo tables assume the default decimal context (as the rest of badger).
+    """
+
+    __slots__ = (
+        "listed",
+        "minimum_rules",
+        "minutes_memo",
+        "options_memo",
+        "policy",
+        "rank",
+        "rules",
+        "series_memo",
+    )
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        listed: list[str] = []
+        rank: dict[str, int] = {}
+        for position, rule in enumerate(policy.categories):
+            if rule.name not in rank:
+                rank[rule.name] = position
+                listed.append(rule.name)
+        self.listed = tuple(listed)
+        self.rank = rank
+        self.minimum_rules = tuple(
+            (rule.name, rule.minimum) for rule in policy.categories if rule.minimum is not None
+        )
+        self.rules: dict[str, CategoryRule] = {}
+        self.options_memo: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self.series_memo: dict[str, SeriesCap | None] = {}
+        self.minutes_memo: dict[int, Decimal] = {}
+
+    def rule(self, name: str) -> CategoryRule:
+        rule = self.rules.get(name)
+        if rule is None:
+            rule = self.rules[name] = self.policy.category(name)
+        return rule
+
+    def options(self, categories: tuple[str, ...]) -> tuple[str, ...]:
+        """The item's categories in the policy's order (as Policy.category_order)."""
+        options = self.options_memo.get(categories)
+        if options is None:
+            if len(self.options_memo) > 4096:  # arbitrary inputs cannot grow it without bound
+                self.options_memo.clear()
+            options = self.options_memo[categories] = tuple(self.policy.category_order(categories))
+        return options
+
+    def series_cap(self, series: str) -> SeriesCap | None:
+        try:
+            return self.series_memo[series]
+        except KeyError:
+            if len(self.series_memo) > 4096:
+                self.series_memo.clear()
+            cap = self.series_memo[series] = self.policy.series_cap(series)
+            return cap
+
+    def minutes(self, minutes: int) -> Decimal:
+        credit = self.minutes_memo.get(minutes)
+        if credit is None:
+            if len(self.minutes_memo) > 4096:
+                self.minutes_memo.clear()
+            credit = self.minutes_memo[minutes] = _q(
+                Decimal(minutes) / Decimal(self.policy.minutes_per_credit)
+            )
+        return credit
+
+
+_COMPILED: dict[int, tuple[Policy, _Compiled]] = {}
+
+
+def _compiled(policy: Policy) -> _Compiled:
+    # Keyed by identity (hashing a Policy costs microseconds); the entry holds
+    # the policy itself, so its id cannot be reused while it is cached.
+    entry = _COMPILED.get(id(policy))
+    if entry is not None and entry[0] is policy:
+        return entry[1]
+    if len(_COMPILED) >= 64:
+        _COMPILED.clear()
+    compiled = _Compiled(policy)
+    _COMPILED[id(policy)] = (policy, compiled)
+    return compiled
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerTotals:
+    """A ledger without its lines: what a batch recompute keeps per learner.
+
+    Equal, field for field, to ``compute(...).totals()`` for the same inputs.
+    """
+
+    categories: tuple[CategoryTotal, ...]
+    counted_total: Decimal
+    required_total: Decimal
+    requirements: tuple[Requirement, ...]
+
+    @property
+    def remaining(self) -> Decimal:
+        return max(ZERO, self.required_total - self.counted_total)
+
+    @property
+    def satisfied(self) -> bool:
+        return all(r.met for r in self.requirements)
 
 
 def compute(policy: Policy, items: Sequence[LedgerItem], window: CycleWindow) -> Ledger:
+    """The explained ledger: every item's line with its reason, the totals, the requirements."""
     lines: dict[str, LedgerLine] = {}
-    eligible: list[tuple[LedgerItem, Decimal]] = []
-    for item in sorted(items, key=lambda i: (i.earned_at, i.id)):
-        verdict = _eligibility(policy, item, window)
-        if isinstance(verdict, LedgerLine):
-            lines[item.id] = verdict
-        else:
-            eligible.append((item, verdict))
-
-    eligible, series_lines = _apply_series_caps(policy, eligible)
-    lines.update(series_lines)
-
-    allocation = _allocate(policy, eligible)
-    loads: dict[str, Decimal] = {}
-    for item, credit in eligible:
-        category = allocation[item.id]
-        loads[category] = loads.get(category, ZERO) + credit
-
-    # Within a category, earlier items count first; the cap bites the latest.
-    used: dict[str, Decimal] = {}
-    for item, credit in sorted(eligible, key=lambda p: (p[0].earned_at, p[0].id)):
-        category = allocation[item.id]
-        rule = policy.category(category)
-        already = used.get(category, ZERO)
-        counted = credit if rule.cap is None else max(ZERO, min(credit, rule.cap - already))
-        used[category] = already + counted
-        lines[item.id] = _category_line(item, credit, counted, category, rule, policy)
-
-    totals = tuple(
-        CategoryTotal(
-            name,
-            loads.get(name, ZERO),
-            used.get(name, ZERO),
-            policy.category(name).cap,
-            policy.category(name).minimum,
-        )
-        for name in policy.category_order([*loads, *(c.name for c in policy.categories)])
-    )
-    counted_total = sum((t.counted for t in totals), ZERO)
-    ordered = tuple(lines[i.id] for i in sorted(items, key=lambda i: (i.earned_at, i.id)))
+    order, categories, counted_total, requirements = _run(_compiled(policy), items, window, lines)
     return Ledger(
-        ordered,
-        totals,
+        tuple(lines[i.id] for i in order),
+        categories,
         counted_total,
         policy.required_total,
-        _requirements(policy, items, ordered, totals, counted_total),
+        requirements,
     )
 
 
-def _eligibility(policy: Policy, item: LedgerItem, window: CycleWindow) -> LedgerLine | Decimal:
-    def excluded(rule: str, reason: str) -> LedgerLine:
-        return LedgerLine(item.id, item.name, item.credits, ZERO, None, "excluded", rule, reason)
-
-    if item.earned_at < window.start:
-        return excluded("cycle_window", f"earned before this cycle began ({window.start.date()})")
-    if item.earned_at > window.deadline:
-        return excluded(
-            "cycle_window", f"earned after the cycle deadline ({window.deadline.date()})"
-        )
-    if not policy.credit_during_hiatus and window.in_hiatus(item.earned_at):
-        return excluded("hiatus", "earned while the certification was inactive (hiatus)")
-    if not item.categories:
-        return excluded("no_category", "has no credit category")
-    if item.activity_type in policy.proof_required_types and not item.has_proof:
-        return excluded(
-            "proof_required",
-            f"{item.activity_type} activities count only with proof of learning (quiz, reflection, certificate)",
-        )
-    credit = item.credits
-    if item.activity_type in policy.minute_based_types:
-        if not item.learning_minutes:
-            return excluded(
-                "learning_time",
-                "counts only its documented learning sessions; none are documented yet (pending review)",
-            )
-        by_minutes = _q(Decimal(item.learning_minutes) / Decimal(policy.minutes_per_credit))
-        credit = min(credit, by_minutes) if credit > ZERO else by_minutes
-    if credit <= ZERO:
-        return excluded("no_credit", "carries no credit")
-    return credit
+def compute_totals(
+    policy: Policy, items: Sequence[LedgerItem], window: CycleWindow
+) -> LedgerTotals:
+    """The same totals, minimums and requirements as :func:`compute`, without the lines."""
+    _order, categories, counted_total, requirements = _run(_compiled(policy), items, window, None)
+    return LedgerTotals(categories, counted_total, policy.required_total, requirements)
 
 
-def _apply_series_caps(
-    policy: Policy, eligible: list[tuple[LedgerItem, Decimal]]
-) -> tuple[list[tuple[LedgerItem, Decimal]], dict[str, LedgerLine]]:
-    kept: list[tuple[LedgerItem, Decimal]] = []
-    lines: dict[str, LedgerLine] = {}
-    by_series: dict[str, list[tuple[LedgerItem, Decimal]]] = {}
-    for item, credit in eligible:
-        if item.series and policy.series_cap(item.series):
-            by_series.setdefault(item.series, []).append((item, credit))
-        else:
-            kept.append((item, credit))
-    for series, members in by_series.items():
-        cap = policy.series_cap(series)
-        assert cap is not None  # noqa: S101 - filtered above
-        # Keep the most valuable attendances; earlier first among equals.
-        members.sort(key=lambda p: (-p[1], p[0].earned_at, p[0].id))
-        total = ZERO
-        for position, (item, credit) in enumerate(members, start=1):
-            if cap.max_items is not None and position > cap.max_items:
-                lines[item.id] = LedgerLine(
-                    item.id,
-                    item.name,
-                    item.credits,
-                    ZERO,
-                    None,
-                    "capped",
-                    "series_cap",
-                    f"series {series!r} counts at most {cap.max_items} attendances; this is number {position}",
+def compute_many(
+    policy: Policy,
+    items_by_learner: Iterable[Sequence[LedgerItem]],
+    windows: Iterable[CycleWindow] | CycleWindow,
+) -> Iterator[LedgerTotals]:
+    """:func:`compute_totals` for many learners, lazily (one result per learner, in order).
+
+    ``windows`` is one window per learner, or a single window shared by all.
+    Results are yielded one at a time, so a recompute can stream learners from
+    the store and write results back in chunks without holding them all.
+    """
+    compiled = _compiled(policy)
+    required = policy.required_total
+    if isinstance(windows, CycleWindow):
+        shared = windows
+        for items in items_by_learner:
+            _o, categories, counted_total, requirements = _run(compiled, items, shared, None)
+            yield LedgerTotals(categories, counted_total, required, requirements)
+        return
+    for items, window in zip(items_by_learner, windows, strict=True):
+        _o, categories, counted_total, requirements = _run(compiled, items, window, None)
+        yield LedgerTotals(categories, counted_total, required, requirements)
+
+
+def _run(
+    compiled: _Compiled,
+    items: Sequence[LedgerItem],
+    window: CycleWindow,
+    lines: dict[str, LedgerLine] | None,
+) -> tuple[list[LedgerItem], tuple[CategoryTotal, ...], Decimal, tuple[Requirement, ...]]:
+    """The four rules in order; fills ``lines`` (with reasons) when given one."""
+    policy = compiled.policy
+    order = sorted(items, key=_EARNED_ORDER)
+    explain = lines is not None
+
+    # 1-2. Window and evidence, in earned order; series members are grouped.
+    start, deadline = window.start, window.deadline
+    check_hiatus = bool(window.hiatus) and not policy.credit_during_hiatus
+    proof_types = policy.proof_required_types
+    minute_types = policy.minute_based_types
+    series_cap = compiled.series_cap
+    eligible: list[list] = []  # [item, credit] then [item, credit, category]
+    series: dict[str, list[list]] = {}  # the same entries, by series
+    achieved: set[str] = set()
+    for item in order:
+        earned = item.earned_at
+        if earned < start:
+            if explain:
+                lines[item.id] = _excluded(
+                    item, "cycle_window", f"earned before this cycle began ({start.date()})"
                 )
+            continue
+        if earned > deadline:
+            if explain:
+                lines[item.id] = _excluded(
+                    item, "cycle_window", f"earned after the cycle deadline ({deadline.date()})"
+                )
+            continue
+        if check_hiatus and window.in_hiatus(earned):
+            if explain:
+                lines[item.id] = _excluded(
+                    item, "hiatus", "earned while the certification was inactive (hiatus)"
+                )
+            continue
+        if not item.categories:
+            if explain:
+                lines[item.id] = _excluded(item, "no_category", "has no credit category")
+            continue
+        kind = item.activity_type
+        if kind in proof_types and not item.has_proof:
+            if explain:
+                lines[item.id] = _excluded(
+                    item,
+                    "proof_required",
+                    f"{kind} activities count only with proof of learning (quiz, reflection, certificate)",
+                )
+            continue
+        credit = item.credits
+        if kind in minute_types:
+            minutes = item.learning_minutes
+            if not minutes:
+                if explain:
+                    lines[item.id] = _excluded(
+                        item,
+                        "learning_time",
+                        "counts only its documented learning sessions; none are documented yet (pending review)",
+                    )
+                continue
+            by_minutes = compiled.minutes(minutes)
+            credit = min(credit, by_minutes) if credit > ZERO else by_minutes
+        if credit <= ZERO:
+            if explain:
+                lines[item.id] = _excluded(item, "no_credit", "carries no credit")
+            continue
+        if item.achievement:
+            achieved.add(item.achievement)
+        entry = [item, credit]
+        eligible.append(entry)
+        if item.series and series_cap(item.series) is not None:
+            series.setdefault(item.series, []).append(entry)
+
+    # 3. Series caps: the most valuable attendances are kept, earlier first among equals.
+    trimmed = False
+    for name, members in series.items():
+        cap = series_cap(name)
+        assert cap is not None  # noqa: S101 - grouped only when capped
+        if cap.max_credits is None and (cap.max_items is None or len(members) <= cap.max_items):
+            continue  # nothing to trim
+        trimmed = True
+        # Members are in earned order and the sort is stable (also reversed).
+        members.sort(key=_CREDIT, reverse=True)
+        total = ZERO
+        for position, entry in enumerate(members, start=1):
+            item, credit = entry
+            if cap.max_items is not None and position > cap.max_items:
+                if explain:
+                    lines[item.id] = _series_capped(
+                        item,
+                        f"series {name!r} counts at most {cap.max_items} attendances; this is number {position}",
+                    )
+                entry[1] = None
                 continue
             allowed = credit
             if cap.max_credits is not None:
                 allowed = max(ZERO, min(credit, cap.max_credits - total))
             if allowed <= ZERO:
-                lines[item.id] = LedgerLine(
-                    item.id,
-                    item.name,
-                    item.credits,
-                    ZERO,
-                    None,
-                    "capped",
-                    "series_cap",
-                    f"series {series!r} counts at most {cap.max_credits} credits; already reached",
-                )
+                if explain:
+                    lines[item.id] = _series_capped(
+                        item,
+                        f"series {name!r} counts at most {cap.max_credits} credits; already reached",
+                    )
+                entry[1] = None
                 continue
             total += allowed
-            kept.append((item, allowed))
-    return kept, lines
+            entry[1] = allowed
+    if trimmed:
+        eligible = [entry for entry in eligible if entry[1] is not None]
+
+    # 4a. Allocation: single-category items go to their category; the others
+    # are placed by the exact search.
+    loads: dict[str, Decimal] = {}
+    flexible: list[list] = []
+    options_memo = compiled.options_memo
+    for entry in eligible:
+        categories = entry[0].categories
+        if len(categories) == 1:
+            category = categories[0]
+        else:
+            options = options_memo.get(categories) or compiled.options(categories)
+            if len(options) > 1:
+                entry.append(options)
+                flexible.append(entry)
+                continue
+            category = options[0]  # one category, listed twice
+        entry.append(category)
+        loads[category] = loads.get(category, ZERO) + entry[1]
+    if flexible:
+        _allocate_flexible(compiled, flexible, loads)
+
+    # 4b. Category caps: within a category earlier items count first; the cap bites the latest.
+    used: dict[str, Decimal] = {}
+    rule_of = compiled.rule
+    if explain:
+        minute_based = policy.minute_based_types
+        for item, credit, category in eligible:
+            rule = rule_of(category)
+            cap = rule.cap
+            already = used.get(category, ZERO)
+            counted = credit if cap is None else max(ZERO, min(credit, cap - already))
+            used[category] = already + counted
+            lines[item.id] = _category_line(item, credit, counted, category, rule, minute_based)
+    else:
+        # The same sums without a line per item.  Decimal addition of credits is
+        # exact, so a sum's value and exponent do not depend on the order: a
+        # category within its cap counts its load as is; one over its cap
+        # counts its items in earned order up to the item that crosses the cap.
+        for category, load in loads.items():
+            cap = rule_of(category).cap
+            if cap is None or load <= cap:
+                used[category] = load
+                continue
+            already = ZERO
+            for entry in eligible:
+                if entry[2] == category:
+                    room = cap - already
+                    if entry[1] > room:
+                        already = already + (room if room > ZERO else ZERO)
+                        break
+                    already = already + entry[1]
+            used[category] = already
+
+    names = compiled.listed
+    extra = [name for name in loads if name not in compiled.rank]
+    if extra:
+        names = names + tuple(sorted(extra))
+    totals = tuple(
+        CategoryTotal(
+            name,
+            loads.get(name, ZERO),
+            used.get(name, ZERO),
+            (rule := rule_of(name)).cap,
+            rule.minimum,
+        )
+        for name in names
+    )
+    counted_total = sum((t.counted for t in totals), ZERO)
+    return order, totals, counted_total, _requirements(policy, achieved, totals, counted_total)
+
+
+def _excluded(item: LedgerItem, rule: str, reason: str) -> LedgerLine:
+    return LedgerLine(item.id, item.name, item.credits, ZERO, None, "excluded", rule, reason)
+
+
+def _series_capped(item: LedgerItem, reason: str) -> LedgerLine:
+    return LedgerLine(item.id, item.name, item.credits, ZERO, None, "capped", "series_cap", reason)
 
 
 def _category_line(
@@ -335,11 +566,11 @@ def _category_line(
     counted: Decimal,
     category: str,
     rule: CategoryRule,
-    policy: Policy,
+    minute_based_types: frozenset[str],
 ) -> LedgerLine:
     label = rule.label or category
     series_note = ""
-    if credit < item.credits and item.activity_type in policy.minute_based_types:
+    if credit < item.credits and item.activity_type in minute_based_types:
         series_note = f" (learning sessions only: {item.learning_minutes} min = {credit})"
     elif credit < item.credits:
         series_note = f" (series cap left {credit})"
@@ -381,85 +612,136 @@ def _category_line(
 # ---------------------------------------------------------------- optimal allocation
 
 
-def _allocate(policy: Policy, eligible: list[tuple[LedgerItem, Decimal]]) -> dict[str, str]:
-    """Choose one category per item maximising counted credit (exact)."""
-    allocation: dict[str, str] = {}
-    loads: dict[str, Decimal] = {}
-    flexible: list[tuple[LedgerItem, Decimal, list[str]]] = []
-    for item, credit in eligible:
-        options = policy.category_order(item.categories)
-        if len(options) == 1:
-            allocation[item.id] = options[0]
-            loads[options[0]] = loads.get(options[0], ZERO) + credit
+def _allocate_flexible(
+    compiled: _Compiled, flexible: list[list], loads: dict[str, Decimal]
+) -> None:
+    """Place each ``[item, credit, options]`` entry in one category, maximising counted credit.
+
+    Exact depth-first branch-and-bound over the items (largest credit first, then
+    id) and each item's options (in the policy's order).  The first allocation
+    in that order with the best (counted credit, minimums met) wins; the pruning
+    only skips branches that cannot beat what was already found, so it changes
+    how fast, never which allocation.  Scores are kept relative to the fixed
+    items' and updated per move.  Sets ``entry[2]`` to the chosen category and
+    adds the flexible credit to ``loads``.
+    """
+    flexible.sort(key=lambda e: (-e[1], e[0].id))
+    count = len(flexible)
+    rule_of = compiled.rule
+    relevant = sorted({o for e in flexible for o in e[2]})
+    cap_of = {o: rule_of(o).cap for o in relevant}
+    minimums: dict[str, list[Decimal]] = {}
+    for name, minimum in compiled.minimum_rules:
+        if name in cap_of:
+            minimums.setdefault(name, []).append(minimum)
+
+    def move(option: str, load: Decimal, credit: Decimal) -> tuple[Decimal, int]:
+        # What adding ``credit`` to ``option`` (at ``load``) adds to (score, minimums met).
+        cap = cap_of[option]
+        new = load + credit
+        if cap is None:
+            delta, before, after = credit, load, new
         else:
-            flexible.append((item, credit, options))
-    if not flexible:
-        return allocation
-    flexible.sort(key=lambda f: (-f[1], f[0].id))
+            before, after = min(cap, load), min(cap, new)
+            delta = after - before
+        gained = 0
+        for minimum in minimums.get(option, ()):
+            gained += (after >= minimum) - (before >= minimum)
+        return delta, gained
 
-    def value(current: dict[str, Decimal]) -> Decimal:
-        return sum((_capped(policy, c, load) for c, load in current.items()), ZERO)
+    if count == 1:
+        entry = flexible[0]
+        credit = entry[1]
+        best_option, best_score = None, None
+        for option in entry[2]:
+            score = move(option, loads.get(option, ZERO), credit)
+            if best_score is None or score > best_score:
+                best_option, best_score = option, score
+        entry[2] = best_option
+        loads[best_option] = loads.get(best_option, ZERO) + credit
+        return
 
-    def minimums_met(current: dict[str, Decimal]) -> int:
-        return sum(
-            1
-            for rule in policy.categories
-            if rule.minimum is not None
-            and _capped(policy, rule.name, current.get(rule.name, ZERO)) >= rule.minimum
-        )
-
+    credits = [e[1] for e in flexible]
+    choices = [e[2] for e in flexible]
+    current = dict(loads)
+    choice: list[str] = [""] * count
     best: list[object] = [None, None, None]  # score, minimums, choice
+
+    if count <= 3:
+        # At most 27 allocations: try them all, in the search's order.
+        def search(index: int, score: Decimal, mins: int) -> None:
+            if index == count:
+                if best[0] is None or (score, mins) > (best[0], best[1]):  # type: ignore[operator]
+                    best[0], best[1], best[2] = score, mins, list(choice)
+                return
+            credit = credits[index]
+            for option in choices[index]:
+                load = current.get(option, ZERO)
+                delta, gained = move(option, load, credit)
+                current[option] = load + credit
+                choice[index] = option
+                search(index + 1, score + delta, mins + gained)
+                current[option] = load
+
+        search(0, ZERO, 0)
+        for entry, option in zip(flexible, best[2], strict=True):  # type: ignore[arg-type]
+            entry[2] = option
+            loads[option] = loads.get(option, ZERO) + entry[1]
+        return
+
+    suffix_remaining = [ZERO] * (count + 1)
+    suffix_options: list[tuple[str, ...]] = [()] * (count + 1)
+    suffix_uncapped = [False] * (count + 1)
+    seen_options: set[str] = set()
+    for index in range(count - 1, -1, -1):
+        suffix_remaining[index] = credits[index] + suffix_remaining[index + 1]
+        seen_options.update(choices[index])
+        suffix_options[index] = tuple(sorted(seen_options))
+        suffix_uncapped[index] = any(cap_of[o] is None for o in seen_options)
+    # A category's load matters to the rest of the search only up to its cap
+    # (or, uncapped, its minimum): equal keys have equal futures.
+    limit_of = {
+        o: cap_of[o] if cap_of[o] is not None else (rule_of(o).minimum or ZERO) for o in relevant
+    }
     seen: dict[tuple[object, ...], tuple[Decimal, int]] = {}
-    relevant = sorted({o for f in flexible for o in f[2]})
 
-    def state_key(index: int, current: dict[str, Decimal]) -> tuple[object, ...]:
-        # What the rest of the search can still change: each category's load up
-        # to the point where more load stops mattering (its cap, or for an
-        # uncapped category its minimum).  Equal keys have equal futures.
-        parts: list[object] = [index]
-        for c in relevant:
-            rule = policy.category(c)
-            limit = rule.cap if rule.cap is not None else (rule.minimum or ZERO)
-            parts.append(min(current.get(c, ZERO), limit))
-        return tuple(parts)
-
-    def search(index: int, current: dict[str, Decimal], choice: list[str]) -> None:
-        score = value(current)
-        mins = minimums_met(current)
-        if index == len(flexible):
-            if best[0] is None or (score, mins) > (best[0], best[1]):
+    def search(index: int, score: Decimal, mins: int) -> None:
+        if index == count:
+            if best[0] is None or (score, mins) > (best[0], best[1]):  # type: ignore[operator]
                 best[0], best[1], best[2] = score, mins, list(choice)
             return
-        key = state_key(index, current)
+        key = (index, *(min(current.get(o, ZERO), limit_of[o]) for o in relevant))
         previous = seen.get(key)
         if previous is not None and (score, mins) <= previous:
             return
         seen[key] = (score, mins)
-        # Bound: every remaining item counted in full, within the room left.
-        remaining = sum((f[1] for f in flexible[index:]), ZERO)
-        room = sum(
-            (
-                remaining
-                if policy.category(c).cap is None
-                else max(ZERO, policy.category(c).cap - current.get(c, ZERO))  # type: ignore[operator]
-                for c in {o for f in flexible[index:] for o in f[2]}
-            ),
-            ZERO,
-        )
-        if best[0] is not None and score + min(remaining, room) < best[0]:  # type: ignore[operator]
-            return
-        _item, credit, options = flexible[index]
-        for option in options:
-            current[option] = current.get(option, ZERO) + credit
-            choice.append(option)
-            search(index + 1, current, choice)
-            choice.pop()
-            current[option] -= credit
+        if best[0] is not None:
+            # Bound: every remaining item counted in full, within the room left.
+            remaining = suffix_remaining[index]
+            if not suffix_uncapped[index]:
+                room = sum(
+                    (
+                        max(ZERO, cap_of[o] - current.get(o, ZERO))  # type: ignore[operator]
+                        for o in suffix_options[index]
+                    ),
+                    ZERO,
+                )
+                remaining = min(remaining, room)
+            if score + remaining < best[0]:  # type: ignore[operator]
+                return
+        credit = credits[index]
+        for option in choices[index]:
+            load = current.get(option, ZERO)
+            delta, gained = move(option, load, credit)
+            current[option] = load + credit
+            choice[index] = option
+            search(index + 1, score + delta, mins + gained)
+            current[option] = load
 
-    search(0, dict(loads), [])
-    for (item, _, _), option in zip(flexible, best[2], strict=True):  # type: ignore[arg-type]
-        allocation[item.id] = option
-    return allocation
+    search(0, ZERO, 0)
+    for entry, option in zip(flexible, best[2], strict=True):  # type: ignore[arg-type]
+        entry[2] = option
+        loads[option] = loads.get(option, ZERO) + entry[1]
 
 
 def _capped(policy: Policy, category: str, load: Decimal) -> Decimal:
@@ -472,11 +754,11 @@ def _capped(policy: Policy, category: str, load: Decimal) -> Decimal:
 
 def _requirements(
     policy: Policy,
-    items: Sequence[LedgerItem],
-    lines: tuple[LedgerLine, ...],
+    achieved: set[str],
     totals: tuple[CategoryTotal, ...],
     counted_total: Decimal,
 ) -> tuple[Requirement, ...]:
+    """``achieved``: the achievements of the items not excluded (window, evidence)."""
     short = policy.required_total - counted_total
     out = [
         Requirement(
@@ -504,10 +786,8 @@ def _requirements(
                 f"credit in at least {policy.min_distinct_categories} categories: {distinct} so far",
             )
         )
-    status = {line.item_id: line.status for line in lines}
-    in_cycle = {i.achievement for i in items if i.achievement and status.get(i.id) != "excluded"}
     for slug in policy.required_achievements:
-        met = slug in in_cycle
+        met = slug in achieved
         out.append(
             Requirement(
                 f"required:{slug}",
