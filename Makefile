@@ -8,6 +8,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
+# pytest-xdist workers for `make test` (auto: one per core; 0 runs in one process)
+PYTEST_WORKERS ?= auto
 # Public ids in issued badges use this origin; it follows HOST/PORT unless set.
 BADGER_BASE_URL ?= http://$(HOST):$(PORT)
 
@@ -38,7 +40,7 @@ lint: install-test
 	$(BIN)/lint-imports
 
 pytest: install-test
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 test: lint pytest
 

@@ -169,7 +169,7 @@ def test_decoding_tolerates_a_missing_prefix_padding_and_standard_base64() -> No
         ("z3yZe7d", "base58btc"),
         ("u!!!not-base64!!!", "not valid base64url"),
         ("u" + b64url(b"plain bytes, not gzip"), "GZIP"),
-        ("u" + b64url(gzip.compress(bytes(16_384))[:-30]), "truncated"),
+        ("u" + b64url(gzip.compress(bytes(16_384), mtime=0)[:-30]), "truncated"),
         ("u" + b64url(b"\x1f\x8b" + b"\x08" + b"\xff" * 40), "damaged"),
     ],
 )
