@@ -87,7 +87,10 @@ def qr_svg(url: str, *, title: str = "QR code") -> str:
         svgclass="qr",
         lineclass=None,
     )
-    return out.getvalue().decode("utf-8")
+    svg = out.getvalue().decode("utf-8")
+    # An image to assistive technology, named by its title.
+    label = html.escape(title, quote=True)
+    return svg.replace("<svg ", f'<svg role="img" aria-label="{label}" ', 1)
 
 
 def embed_html(*, page_url: str, image_url: str, name: str, issuer: str) -> str:
@@ -142,6 +145,16 @@ def share_tools(ctx: Context, page: publish.CredentialPage) -> SharePage:
         ),
         image_url=image_url,
     )
+
+
+def is_owner(ctx: Context, account_public_id: str, award_id: str) -> bool:
+    """Whether this account's learner holds the award."""
+    with ctx.uow() as uow:
+        try:
+            _owned_award(uow.session, account_public_id, award_id)
+        except NotFound:
+            return False
+        return True
 
 
 def set_visibility(ctx: Context, account: AccountView, award_id: str, *, public: bool) -> None:

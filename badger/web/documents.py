@@ -36,6 +36,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, render_template, request
+from flask_login import current_user
 
 from badger.domain.errors import NotFound
 from badger.services import issue, publish, sharing
@@ -160,8 +161,9 @@ def credential(award_id: str) -> Response | str:
     wanted = _negotiate([HTML, VC_LD_JSON, JSON_LD, JSON, VC_JWT])
     if wanted == HTML:
         page = publish.credential_page(ctx, award_id)
-        if not page.is_public:
-            # The signed files stay reachable for verification; the page is the holder's choice.
+        if not page.is_public and not _is_owner(ctx, award_id):
+            # The signed files stay reachable for verification; the page is the
+            # holder's choice (badger.services.sharing explains what hiding means).
             raise NotFound(f"award {award_id} is not shared publicly")
         share = sharing.share_tools(ctx, page)
         response = Response(render_template("credentials/show.html", page=page, share=share))
@@ -169,6 +171,12 @@ def credential(award_id: str) -> Response | str:
         return response
     stored = publish.credential_file(ctx, award_id, "ob3-jwt" if wanted == VC_JWT else "ob3-ldp")
     return _serve(stored.content, wanted, cache=IMMUTABLE, etag=stored.sha256, vary=True)
+
+
+def _is_owner(ctx: Context, award_id: str) -> bool:
+    return current_user.is_authenticated and sharing.is_owner(
+        ctx, current_user.view.public_id, award_id
+    )
 
 
 @bp.get("/credentials/<award_id>/<filename>")

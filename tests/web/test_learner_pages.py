@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html as htmlmod
 from decimal import Decimal
+from html.parser import HTMLParser
 from urllib.parse import parse_qs
 
 import pytest
@@ -254,7 +255,7 @@ def test_own_badge_page_has_every_share_tool(client, initialized, award):
     assert params["issueMonth"] == ["3"]
     assert params["certUrl"] == [page_url]
     assert params["certId"] == [f"urn:uuid:{award.public_id}"]
-    assert '<svg xmlns="http://www.w3.org/2000/svg"' in html
+    assert '<svg role="img" aria-label="QR code for the badge page of Ethics &lt;script&gt;' in html
     assert 'class="qr"' in html
     # The snippet is shown as text in a readonly textarea, escaped twice over.
     snippet = html.split('<textarea id="embed-snippet"')[1].split("</textarea>")[0]
@@ -290,6 +291,8 @@ def test_hiding_a_badge_404s_its_page_but_keeps_the_credential(client, initializ
     assert "hidden" in client.get(f"/badges/{award.public_id}").get_data(as_text=True)
     anonymous = client.application.test_client()
     assert anonymous.get(f"/credentials/{award.public_id}").status_code == 404
+    # The owner still sees their own page.
+    assert client.get(f"/credentials/{award.public_id}").status_code == 200
     signed = anonymous.get(
         f"/credentials/{award.public_id}", headers={"Accept": "application/vc+ld+json"}
     )
@@ -332,3 +335,64 @@ def test_unverified_address_badges_are_pending_not_shown(client, initialized, ac
     html = client.get("/dashboard").get_data(as_text=True)
     assert f"/badges/{sent.public_id}" not in html
     assert "sent to <strong>unv@example.org</strong>" in html
+
+
+class _Audit(HTMLParser):
+    """Ids, label targets and form controls of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: list[str] = []
+        self.label_for: set[str] = set()
+        self.controls: list[dict[str, str | None]] = []
+        self.landmarks: set[str] = set()
+        self.images_without_alt = 0
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if a.get("id"):
+            self.ids.append(a["id"])
+        if tag == "label" and a.get("for"):
+            self.label_for.add(a["for"])
+        if tag in {"input", "select", "textarea"} and a.get("type") not in {"hidden", "submit"}:
+            self.controls.append(a)
+        if tag in {"header", "nav", "main", "footer"}:
+            self.landmarks.add(tag)
+        if tag == "img" and "alt" not in a:
+            self.images_without_alt += 1
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/dashboard",
+        "/account/identifiers",
+        "/submit/evidence",
+        "/submit/activity",
+        "/submit/proposal",
+        "/account",
+        "BADGE",
+    ],
+)
+def test_learner_pages_have_unique_ids_labels_alt_text_and_landmarks(
+    client, initialized, award, url
+):
+    client.login(EMAIL)
+    if url == "BADGE":
+        url = f"/badges/{award.public_id}"
+    audit = _Audit()
+    audit.feed(client.get(url).get_data(as_text=True))
+    assert len(audit.ids) == len(set(audit.ids)), sorted(audit.ids)
+    for control in audit.controls:
+        assert control.get("id") in audit.label_for, control
+    assert audit.landmarks == {"header", "nav", "main", "footer"}
+    assert audit.images_without_alt == 0
+
+
+@pytest.mark.parametrize("url", ["/signup", "/password/forgot", "/login"])
+def test_anonymous_pages_have_labelled_inputs(client, initialized, url):
+    audit = _Audit()
+    audit.feed(client.get(url).get_data(as_text=True))
+    assert len(audit.ids) == len(set(audit.ids))
+    for control in audit.controls:
+        assert control.get("id") in audit.label_for, control
