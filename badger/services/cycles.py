@@ -23,8 +23,9 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
 
 from badger.domain import cycles as rules
 from badger.domain.cycles import CycleState, Extension, RenewalRules
@@ -367,6 +368,17 @@ def _as_of(cycle: CertificationCycle, now: datetime) -> datetime:
     return cycle.renewed_at if cycle.renewed_at is not None else now
 
 
+def _detailed(stmt: Select[tuple[CertificationCycle]]) -> Select[tuple[CertificationCycle]]:
+    """Load what a :class:`CycleView` shows with the cycles (no query per row)."""
+    return stmt.options(
+        joinedload(CertificationCycle.learner),
+        joinedload(CertificationCycle.policy),
+        joinedload(CertificationCycle.certification),
+        selectinload(CertificationCycle.extensions),
+        selectinload(CertificationCycle.hiatus_periods),
+    )
+
+
 def _find_cycle(uow: UnitOfWork, public_id: str, *, lock: bool = False) -> CertificationCycle:
     stmt = select(CertificationCycle).where(CertificationCycle.public_id == public_id)
     if lock:
@@ -698,7 +710,7 @@ def list_cycles(ctx: Context, *, status: str | None = None) -> list[CycleView]:
         raise ValidationError("status", f"one of {', '.join(rules.STATUSES)}")
     now = ctx.now()
     with ctx.uow() as uow:
-        stmt = select(CertificationCycle).order_by(CertificationCycle.id)
+        stmt = _detailed(select(CertificationCycle).order_by(CertificationCycle.id))
         if status is not None:
             stmt = stmt.where(CertificationCycle.status == status)
         return [_view(uow, c, now) for c in uow.session.scalars(stmt)]
@@ -754,7 +766,7 @@ def at_risk(ctx: Context, *, now: datetime, within_days: int = 90) -> list[AtRis
     out = []
     with ctx.uow() as uow:
         for cycle in uow.session.scalars(
-            select(CertificationCycle)
+            _detailed(select(CertificationCycle))
             .where(CertificationCycle.status.in_((rules.ACTIVE, rules.GRACE)))
             .order_by(CertificationCycle.id)
         ):

@@ -3,6 +3,8 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from badger.domain import cycles
 from badger.domain.cycles import CycleState, Extension
@@ -200,3 +202,30 @@ def test_ledger_window_follows_the_effective_deadline_and_hiatus():
     assert w.start == START
     assert w.deadline == DEADLINE + timedelta(days=40)
     assert w.hiatus == periods
+
+
+ORDER = {"active": 0, "grace": 1, "lapsed": 2}
+days_st = st.integers(min_value=0, max_value=2000)
+
+
+@given(
+    extensions=st.lists(st.integers(min_value=1, max_value=400), max_size=4),
+    hiatus=st.lists(st.tuples(days_st, st.integers(0, 300)), max_size=3),
+    extra=st.integers(min_value=1, max_value=400),
+    t1=days_st,
+    t2=days_st,
+)
+def test_more_extension_never_brings_the_deadline_closer_and_time_only_moves_forward(
+    extensions, hiatus, extra, t1, t2
+):
+    periods = [Period(day(s), day(s + n)) for s, n in hiatus]
+    base = state(extensions=extensions, hiatus=periods)
+    more = state(extensions=[*extensions, extra], hiatus=periods)
+    now = day(min(t1, t2))
+    later = day(max(t1, t2)) + timedelta(days=1100)
+    assert cycles.effective_deadline(base, now) >= DEADLINE
+    assert cycles.effective_deadline(more, now) == cycles.effective_deadline(base, now) + timedelta(
+        days=extra
+    )
+    assert ORDER[cycles.status_at(base, now)] <= ORDER[cycles.status_at(base, later)]
+    assert ORDER[cycles.status_at(more, later)] <= ORDER[cycles.status_at(base, later)]
