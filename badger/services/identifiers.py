@@ -188,14 +188,19 @@ def request_email(ctx: Context, account_public_id: str, email: str) -> str:
     return address
 
 
-def verify_email(ctx: Context, token: str, account: AccountView) -> str:
-    """Follow a verification link while signed in as the account it was made for."""
-    now = ctx.now()
-    data = accounts.load_link_token(ctx, accounts.PURPOSE_VERIFY_EMAIL, token, now=now)
+def verification_address(ctx: Context, token: str, account: AccountView) -> str:
+    """The address a verification link confirms, if it is valid for this account."""
+    data = accounts.load_link_token(ctx, accounts.PURPOSE_VERIFY_EMAIL, token, now=ctx.now())
     if not hmac.compare_digest(str(data.get("a", "")), account.public_id):
         # Made for another account: say nothing about which.
         raise NotFound(accounts.INVALID_LINK)
-    address = normalize_email(str(data.get("e", "")))
+    return normalize_email(str(data.get("e", "")))
+
+
+def verify_email(ctx: Context, token: str, account: AccountView) -> str:
+    """Follow a verification link while signed in as the account it was made for."""
+    now = ctx.now()
+    address = verification_address(ctx, token, account)
     with ctx.uow() as uow:
         row = _account(uow, account.public_id)
         _bind(

@@ -135,7 +135,8 @@ def verify_email(token: str) -> Any:
         address = identifiers.verify_email(get_context(), token, current_user.view)
         flash(f"{address} is confirmed.")
         return redirect(url_for("learner.identifiers_page"))
-    return render_template("learner/verify_email.html", form=form, token=token)
+    address = identifiers.verification_address(get_context(), token, current_user.view)
+    return render_template("learner/verify_email.html", form=form, token=token, address=address)
 
 
 @bp.post("/email/verify")

@@ -55,6 +55,9 @@ def test_dashboard_shows_badges_as_cards_with_status(client, initialized, award)
     assert "status-active" in html
     status.revoke(initialized, award.public_id, reason="issued in error", actor="test")
     assert "status-revoked" in client.get("/dashboard").get_data(as_text=True)
+    own = client.get(f"/badges/{award.public_id}").get_data(as_text=True)
+    assert "linkedin.com/profile/add" not in own
+    assert "This badge is revoked" in own
 
 
 def test_dashboard_is_the_learners_own(client, initialized, award, create_account):
