@@ -77,6 +77,42 @@ def test_learners_get_403(client, create_account, page):
     assert client.get(page).status_code == 403
 
 
+# Every other route, with ids that do not exist: the role check comes first.
+OTHER_ROUTES = [
+    ("POST", "/admin/keys/Ed25519/rotate"),
+    ("POST", "/admin/achievements/new"),
+    ("GET", "/admin/achievements/x"),
+    ("POST", "/admin/achievements/x"),
+    ("POST", "/admin/achievements/validate"),
+    ("GET", "/admin/achievements/x/rules"),
+    ("POST", "/admin/achievements/x/rules"),
+    ("GET", "/admin/review/x"),
+    ("POST", "/admin/review/x"),
+    ("GET", "/admin/review/files/x"),
+    ("POST", "/admin/awards/new"),
+    ("POST", "/admin/bulk"),
+    ("GET", "/admin/bulk/x"),
+    ("GET", "/admin/awards/x/revoke"),
+    ("POST", "/admin/awards/x/suspend"),
+    ("POST", "/admin/policies"),
+    ("GET", "/admin/cycles/requests/x"),
+    ("POST", "/admin/cycles/requests/x"),
+    ("POST", "/admin/cycles/review/x"),
+    ("GET", "/admin/reports/at-risk.csv"),
+]
+
+
+@pytest.mark.parametrize(("method", "url"), OTHER_ROUTES)
+def test_every_route_refuses_anonymous_visitors_and_learners(client, create_account, method, url):
+    anonymous = client.open(url, method=method, data={"csrf_token": client.csrf_token()})
+    assert anonymous.status_code == 302
+    assert anonymous.headers["Location"].startswith("/login?next=")
+    create_account("learner@example.org")
+    client.login("learner@example.org")
+    refused = client.open(url, method=method, data={"csrf_token": client.csrf_token("/admin/")})
+    assert refused.status_code == 403
+
+
 def test_reviewers_see_the_queue_but_not_admin_pages(client, create_account):
     create_account("rev@example.org", roles=["reviewer"])
     client.login("rev@example.org")
