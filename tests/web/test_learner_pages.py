@@ -399,3 +399,29 @@ def test_anonymous_pages_have_labelled_inputs(client, initialized, url):
     assert len(audit.ids) == len(set(audit.ids))
     for control in audit.controls:
         assert control.get("id") in audit.label_for, control
+
+
+def test_an_approved_proposal_joins_the_catalogue(client, initialized, pat, create_account):
+    reviewer = create_account("rev@example.org", roles=["reviewer"])
+    client.login(EMAIL)
+    client.submit(
+        "/submit/proposal",
+        {
+            "title": "Privacy podcast",
+            "url": "https://example.org/podcast",
+            "description": "Twelve episodes",
+            "learned": "GDPR basics",
+            "credits": "1.5",
+            "category": "privacy",
+        },
+        page="/submit/proposal",
+    )
+    [sent] = review.submissions_of(initialized, pat.learner_public_id)
+    result = review.review(
+        initialized, sent.public_id, decision="approve", comment=None, reviewer=reviewer
+    )
+    assert result.achievement is not None
+    assert result.achievement.name == "Privacy podcast"
+    assert result.achievement.credits_available == Decimal("1.5")
+    assert result.achievement.credit_category == "privacy"
+    assert "approved" in client.get("/dashboard").get_data(as_text=True)
