@@ -194,9 +194,12 @@ class Ledger:
         return all(r.met for r in self.requirements)
 
     def totals(self) -> LedgerTotals:
-        """The ledger without its lines (what :func:`compute_totals` returns)."""
+        """The ledger without its lines and reasons (what :func:`compute_totals` returns)."""
         return LedgerTotals(
-            self.categories, self.counted_total, self.required_total, self.requirements
+            self.categories,
+            self.counted_total,
+            self.required_total,
+            tuple(r.code for r in self.requirements if not r.met),
         )
 
 
@@ -213,6 +216,7 @@ class Ledger:
 
 _EARNED_ORDER = attrgetter("earned_at", "id")
 _CREDIT = itemgetter(1)
+_UNSEEN = object()
 
 
 class _Compiled:
@@ -223,11 +227,15 @@ class _Compiled:
 
     __slots__ = (
         "listed",
+        "listed_rules",
+        "minimum_checks",
         "minimum_rules",
+        "minimums",
         "minutes_memo",
         "options_memo",
         "policy",
         "rank",
+        "required_codes",
         "rules",
         "series_memo",
     )
@@ -241,9 +249,25 @@ class _Compiled:
                 rank[rule.name] = position
                 listed.append(rule.name)
         self.listed = tuple(listed)
+        self.listed_rules = tuple(
+            (name, (rule := policy.category(name)).cap, rule.minimum) for name in listed
+        )
         self.rank = rank
         self.minimum_rules = tuple(
             (rule.name, rule.minimum) for rule in policy.categories if rule.minimum is not None
+        )
+        minimums: dict[str, tuple[Decimal, ...]] = {}
+        for name, minimum in self.minimum_rules:
+            minimums[name] = (*minimums.get(name, ()), minimum)
+        self.minimums = minimums
+        # The listed categories come first in the totals, in this order.
+        self.minimum_checks = tuple(
+            (index, f"minimum:{name}", minimum)
+            for index, (name, _cap, minimum) in enumerate(self.listed_rules)
+            if minimum is not None
+        )
+        self.required_codes = tuple(
+            (slug, f"required:{slug}") for slug in policy.required_achievements
         )
         self.rules: dict[str, CategoryRule] = {}
         self.options_memo: dict[tuple[str, ...], tuple[str, ...]] = {}
@@ -253,6 +277,8 @@ class _Compiled:
     def rule(self, name: str) -> CategoryRule:
         rule = self.rules.get(name)
         if rule is None:
+            if len(self.rules) > 4096:
+                self.rules.clear()
             rule = self.rules[name] = self.policy.category(name)
         return rule
 
@@ -285,6 +311,56 @@ class _Compiled:
         return credit
 
 
+# Frozen dataclasses set every field through ``object.__setattr__`` in
+# ``__init__``; a batch recompute builds millions of lines and totals, so these
+# two set the slots directly: the very same objects (neither class has a
+# ``__post_init__``; tested), in about half the time.
+_new = object.__new__
+_TOTAL_SLOTS = tuple(
+    CategoryTotal.__dict__[name].__set__ for name in ("name", "earned", "counted", "cap", "minimum")
+)
+_LINE_SLOTS = tuple(
+    LedgerLine.__dict__[name].__set__
+    for name in ("item_id", "name", "earned", "counted", "category", "status", "rule", "reason")
+)
+
+
+def _category_total(
+    name: str, earned: Decimal, counted: Decimal, cap: Decimal | None, minimum: Decimal | None
+) -> CategoryTotal:
+    total = _new(CategoryTotal)
+    set_name, set_earned, set_counted, set_cap, set_minimum = _TOTAL_SLOTS
+    set_name(total, name)
+    set_earned(total, earned)
+    set_counted(total, counted)
+    set_cap(total, cap)
+    set_minimum(total, minimum)
+    return total
+
+
+def _line(
+    item: LedgerItem,
+    counted: Decimal,
+    category: str | None,
+    status: str,
+    rule: str | None,
+    reason: str,
+) -> LedgerLine:
+    line = _new(LedgerLine)
+    set_id, set_name, set_earned, set_counted, set_category, set_status, set_rule, set_reason = (
+        _LINE_SLOTS
+    )
+    set_id(line, item.id)
+    set_name(line, item.name)
+    set_earned(line, item.credits)
+    set_counted(line, counted)
+    set_category(line, category)
+    set_status(line, status)
+    set_rule(line, rule)
+    set_reason(line, reason)
+    return line
+
+
 _COMPILED: dict[int, tuple[Policy, _Compiled]] = {}
 
 
@@ -303,7 +379,7 @@ def _compiled(policy: Policy) -> _Compiled:
 
 @dataclass(frozen=True, slots=True)
 class LedgerTotals:
-    """A ledger without its lines: what a batch recompute keeps per learner.
+    """A ledger without its lines and reasons: what a batch recompute keeps per learner.
 
     Equal, field for field, to ``compute(...).totals()`` for the same inputs.
     """
@@ -311,7 +387,7 @@ class LedgerTotals:
     categories: tuple[CategoryTotal, ...]
     counted_total: Decimal
     required_total: Decimal
-    requirements: tuple[Requirement, ...]
+    unmet: tuple[str, ...]  # codes of the requirements not met, in the ledger's order
 
     @property
     def remaining(self) -> Decimal:
@@ -319,28 +395,34 @@ class LedgerTotals:
 
     @property
     def satisfied(self) -> bool:
-        return all(r.met for r in self.requirements)
+        return not self.unmet
 
 
 def compute(policy: Policy, items: Sequence[LedgerItem], window: CycleWindow) -> Ledger:
     """The explained ledger: every item's line with its reason, the totals, the requirements."""
     lines: dict[str, LedgerLine] = {}
-    order, categories, counted_total, requirements = _run(_compiled(policy), items, window, lines)
+    order, categories, counted_total, achieved = _run(_compiled(policy), items, window, lines)
     return Ledger(
         tuple(lines[i.id] for i in order),
         categories,
         counted_total,
         policy.required_total,
-        requirements,
+        _requirements(policy, achieved, categories, counted_total),
     )
 
 
 def compute_totals(
     policy: Policy, items: Sequence[LedgerItem], window: CycleWindow
 ) -> LedgerTotals:
-    """The same totals, minimums and requirements as :func:`compute`, without the lines."""
-    _order, categories, counted_total, requirements = _run(_compiled(policy), items, window, None)
-    return LedgerTotals(categories, counted_total, policy.required_total, requirements)
+    """The same totals and requirements met as :func:`compute`, without lines or reasons."""
+    compiled = _compiled(policy)
+    _order, categories, counted_total, achieved = _run(compiled, items, window, None)
+    return LedgerTotals(
+        categories,
+        counted_total,
+        policy.required_total,
+        _unmet(compiled, achieved, categories, counted_total),
+    )
 
 
 def compute_many(
@@ -356,15 +438,19 @@ def compute_many(
     """
     compiled = _compiled(policy)
     required = policy.required_total
-    if isinstance(windows, CycleWindow):
-        shared = windows
-        for items in items_by_learner:
-            _o, categories, counted_total, requirements = _run(compiled, items, shared, None)
-            yield LedgerTotals(categories, counted_total, required, requirements)
-        return
-    for items, window in zip(items_by_learner, windows, strict=True):
-        _o, categories, counted_total, requirements = _run(compiled, items, window, None)
-        yield LedgerTotals(categories, counted_total, required, requirements)
+    pairs = (
+        ((items, windows) for items in items_by_learner)
+        if isinstance(windows, CycleWindow)
+        else zip(items_by_learner, windows, strict=True)
+    )
+    for items, window in pairs:
+        _o, categories, counted_total, achieved = _run(compiled, items, window, None)
+        yield LedgerTotals(
+            categories,
+            counted_total,
+            required,
+            _unmet(compiled, achieved, categories, counted_total),
+        )
 
 
 def _run(
@@ -372,8 +458,17 @@ def _run(
     items: Sequence[LedgerItem],
     window: CycleWindow,
     lines: dict[str, LedgerLine] | None,
-) -> tuple[list[LedgerItem], tuple[CategoryTotal, ...], Decimal, tuple[Requirement, ...]]:
-    """The four rules in order; fills ``lines`` (with reasons) when given one."""
+) -> tuple[list[LedgerItem], tuple[CategoryTotal, ...], Decimal, set[str]]:
+    """The four rules in order; fills ``lines`` (with reasons) when given one.
+
+    Returns the items in earned order, the category totals, the counted total
+    and the achievements of the items not excluded (for the requirements).
+
+    Each eligible item becomes an entry ``[item, credit, category]``; its load
+    is added to its category as soon as the category is known (at once for a
+    single-category item outside a capped series, after the series caps or the
+    allocation otherwise).  An entry trimmed by its series gets ``None``, ``None``.
+    """
     policy = compiled.policy
     order = sorted(items, key=_EARNED_ORDER)
     explain = lines is not None
@@ -383,22 +478,23 @@ def _run(
     check_hiatus = bool(window.hiatus) and not policy.credit_during_hiatus
     proof_types = policy.proof_required_types
     minute_types = policy.minute_based_types
-    series_cap = compiled.series_cap
-    eligible: list[list] = []  # [item, credit] then [item, credit, category]
-    series: dict[str, list[list]] = {}  # the same entries, by series
+    series_memo = compiled.series_memo
+    options_memo = compiled.options_memo
+    eligible: list[list] = []
+    series: dict[str, list[list]] = {}  # the same entries, by capped series
+    flexible: list[list] = []  # entries with several categories: [item, credit, options]
+    loads: dict[str, Decimal] = {}
     achieved: set[str] = set()
     for item in order:
         earned = item.earned_at
-        if earned < start:
+        if earned < start or earned > deadline:
             if explain:
                 lines[item.id] = _excluded(
-                    item, "cycle_window", f"earned before this cycle began ({start.date()})"
-                )
-            continue
-        if earned > deadline:
-            if explain:
-                lines[item.id] = _excluded(
-                    item, "cycle_window", f"earned after the cycle deadline ({deadline.date()})"
+                    item,
+                    "cycle_window",
+                    f"earned before this cycle began ({start.date()})"
+                    if earned < start
+                    else f"earned after the cycle deadline ({deadline.date()})",
                 )
             continue
         if check_hiatus and window.in_hiatus(earned):
@@ -407,7 +503,8 @@ def _run(
                     item, "hiatus", "earned while the certification was inactive (hiatus)"
                 )
             continue
-        if not item.categories:
+        categories = item.categories
+        if not categories:
             if explain:
                 lines[item.id] = _excluded(item, "no_category", "has no credit category")
             continue
@@ -441,53 +538,14 @@ def _run(
             achieved.add(item.achievement)
         entry = [item, credit]
         eligible.append(entry)
-        if item.series and series_cap(item.series) is not None:
-            series.setdefault(item.series, []).append(entry)
-
-    # 3. Series caps: the most valuable attendances are kept, earlier first among equals.
-    trimmed = False
-    for name, members in series.items():
-        cap = series_cap(name)
-        assert cap is not None  # noqa: S101 - grouped only when capped
-        if cap.max_credits is None and (cap.max_items is None or len(members) <= cap.max_items):
-            continue  # nothing to trim
-        trimmed = True
-        # Members are in earned order and the sort is stable (also reversed).
-        members.sort(key=_CREDIT, reverse=True)
-        total = ZERO
-        for position, entry in enumerate(members, start=1):
-            item, credit = entry
-            if cap.max_items is not None and position > cap.max_items:
-                if explain:
-                    lines[item.id] = _series_capped(
-                        item,
-                        f"series {name!r} counts at most {cap.max_items} attendances; this is number {position}",
-                    )
-                entry[1] = None
+        name = item.series
+        if name:
+            cap = series_memo.get(name, _UNSEEN)
+            if cap is _UNSEEN:
+                cap = compiled.series_cap(name)
+            if cap is not None:
+                series.setdefault(name, []).append(entry)
                 continue
-            allowed = credit
-            if cap.max_credits is not None:
-                allowed = max(ZERO, min(credit, cap.max_credits - total))
-            if allowed <= ZERO:
-                if explain:
-                    lines[item.id] = _series_capped(
-                        item,
-                        f"series {name!r} counts at most {cap.max_credits} credits; already reached",
-                    )
-                entry[1] = None
-                continue
-            total += allowed
-            entry[1] = allowed
-    if trimmed:
-        eligible = [entry for entry in eligible if entry[1] is not None]
-
-    # 4a. Allocation: single-category items go to their category; the others
-    # are placed by the exact search.
-    loads: dict[str, Decimal] = {}
-    flexible: list[list] = []
-    options_memo = compiled.options_memo
-    for entry in eligible:
-        categories = entry[0].categories
         if len(categories) == 1:
             category = categories[0]
         else:
@@ -498,7 +556,60 @@ def _run(
                 continue
             category = options[0]  # one category, listed twice
         entry.append(category)
-        loads[category] = loads.get(category, ZERO) + entry[1]
+        loads[category] = loads.get(category, ZERO) + credit
+
+    # 3. Series caps: the most valuable attendances are kept, earlier first among equals.
+    for name, members in series.items():
+        cap = series_memo[name]
+        assert cap is not None  # noqa: S101 - grouped only when capped
+        if cap.max_credits is not None or (
+            cap.max_items is not None and len(members) > cap.max_items
+        ):
+            # Members are in earned order and the sort is stable (also reversed).
+            members.sort(key=_CREDIT, reverse=True)
+            total = ZERO
+            for position, entry in enumerate(members, start=1):
+                item, credit = entry
+                if cap.max_items is not None and position > cap.max_items:
+                    if explain:
+                        lines[item.id] = _series_capped(
+                            item,
+                            f"series {name!r} counts at most {cap.max_items} attendances; this is number {position}",
+                        )
+                    entry[1] = None
+                    continue
+                allowed = credit
+                if cap.max_credits is not None:
+                    allowed = max(ZERO, min(credit, cap.max_credits - total))
+                if allowed <= ZERO:
+                    if explain:
+                        lines[item.id] = _series_capped(
+                            item,
+                            f"series {name!r} counts at most {cap.max_credits} credits; already reached",
+                        )
+                    entry[1] = None
+                    continue
+                total += allowed
+                entry[1] = allowed
+        for entry in members:
+            credit = entry[1]
+            if credit is None:
+                entry.append(None)
+                continue
+            categories = entry[0].categories
+            if len(categories) == 1:
+                category = categories[0]
+            else:
+                options = options_memo.get(categories) or compiled.options(categories)
+                if len(options) > 1:
+                    entry.append(options)
+                    flexible.append(entry)
+                    continue
+                category = options[0]
+            entry.append(category)
+            loads[category] = loads.get(category, ZERO) + credit
+
+    # 4a. Allocation: the items allowed in several categories, by the exact search.
     if flexible:
         _allocate_flexible(compiled, flexible, loads)
 
@@ -508,6 +619,8 @@ def _run(
     if explain:
         minute_based = policy.minute_based_types
         for item, credit, category in eligible:
+            if category is None:
+                continue  # trimmed by its series
             rule = rule_of(category)
             cap = rule.cap
             already = used.get(category, ZERO)
@@ -519,45 +632,50 @@ def _run(
         # exact, so a sum's value and exponent do not depend on the order: a
         # category within its cap counts its load as is; one over its cap
         # counts its items in earned order up to the item that crosses the cap.
+        over: dict[str, Decimal] = {}
         for category, load in loads.items():
             cap = rule_of(category).cap
             if cap is None or load <= cap:
                 used[category] = load
-                continue
-            already = ZERO
-            for entry in eligible:
-                if entry[2] == category:
-                    room = cap - already
-                    if entry[1] > room:
-                        already = already + (room if room > ZERO else ZERO)
+            else:
+                over[category] = cap
+        if over:
+            for _item, credit, category in eligible:
+                cap = over.get(category)  # type: ignore[arg-type]
+                if cap is None:
+                    continue
+                already = used.get(category, ZERO)
+                room = cap - already
+                if credit > room:
+                    used[category] = already + (room if room > ZERO else ZERO)
+                    del over[category]
+                    if not over:
                         break
-                    already = already + entry[1]
-            used[category] = already
+                else:
+                    used[category] = already + credit
 
-    names = compiled.listed
-    extra = [name for name in loads if name not in compiled.rank]
+    get_load, get_used = loads.get, used.get
+    totals = [
+        _category_total(name, get_load(name, ZERO), get_used(name, ZERO), cap, minimum)
+        for name, cap, minimum in compiled.listed_rules
+    ]
+    rank = compiled.rank
+    extra = [name for name in loads if name not in rank]  # categories the policy does not list
     if extra:
-        names = names + tuple(sorted(extra))
-    totals = tuple(
-        CategoryTotal(
-            name,
-            loads.get(name, ZERO),
-            used.get(name, ZERO),
-            (rule := rule_of(name)).cap,
-            rule.minimum,
-        )
-        for name in names
-    )
-    counted_total = sum((t.counted for t in totals), ZERO)
-    return order, totals, counted_total, _requirements(policy, achieved, totals, counted_total)
+        for name in sorted(extra):
+            rule = rule_of(name)
+            totals.append(_category_total(name, loads[name], used[name], rule.cap, rule.minimum))
+    categories_total = tuple(totals)
+    counted_total = sum((t.counted for t in categories_total), ZERO)
+    return order, categories_total, counted_total, achieved
 
 
 def _excluded(item: LedgerItem, rule: str, reason: str) -> LedgerLine:
-    return LedgerLine(item.id, item.name, item.credits, ZERO, None, "excluded", rule, reason)
+    return _line(item, ZERO, None, "excluded", rule, reason)
 
 
 def _series_capped(item: LedgerItem, reason: str) -> LedgerLine:
-    return LedgerLine(item.id, item.name, item.credits, ZERO, None, "capped", "series_cap", reason)
+    return _line(item, ZERO, None, "capped", "series_cap", reason)
 
 
 def _category_line(
@@ -575,10 +693,8 @@ def _category_line(
     elif credit < item.credits:
         series_note = f" (series cap left {credit})"
     if rule.cap is None:
-        return LedgerLine(
-            item.id,
-            item.name,
-            item.credits,
+        return _line(
+            item,
             counted,
             category,
             "counted",
@@ -586,10 +702,8 @@ def _category_line(
             f"counts in {label}, which is exempt from the category cap{series_note}",
         )
     if counted == credit:
-        return LedgerLine(
-            item.id,
-            item.name,
-            item.credits,
+        return _line(
+            item,
             counted,
             category,
             "counted",
@@ -597,10 +711,8 @@ def _category_line(
             f"counts in {label} (cap {rule.cap}){series_note}",
         )
     status = "capped" if counted == ZERO else "partly_capped"
-    return LedgerLine(
-        item.id,
-        item.name,
-        item.credits,
+    return _line(
+        item,
         counted,
         category,
         status,
@@ -625,41 +737,29 @@ def _allocate_flexible(
     items' and updated per move.  Sets ``entry[2]`` to the chosen category and
     adds the flexible credit to ``loads``.
     """
-    flexible.sort(key=lambda e: (-e[1], e[0].id))
-    count = len(flexible)
     rule_of = compiled.rule
-    relevant = sorted({o for e in flexible for o in e[2]})
-    cap_of = {o: rule_of(o).cap for o in relevant}
-    minimums: dict[str, list[Decimal]] = {}
-    for name, minimum in compiled.minimum_rules:
-        if name in cap_of:
-            minimums.setdefault(name, []).append(minimum)
-
-    def move(option: str, load: Decimal, credit: Decimal) -> tuple[Decimal, int]:
-        # What adding ``credit`` to ``option`` (at ``load``) adds to (score, minimums met).
-        cap = cap_of[option]
-        new = load + credit
-        if cap is None:
-            delta, before, after = credit, load, new
-        else:
-            before, after = min(cap, load), min(cap, new)
-            delta = after - before
-        gained = 0
-        for minimum in minimums.get(option, ()):
-            gained += (after >= minimum) - (before >= minimum)
-        return delta, gained
-
+    minimums = compiled.minimums
+    count = len(flexible)
     if count == 1:
         entry = flexible[0]
         credit = entry[1]
         best_option, best_score = None, None
         for option in entry[2]:
-            score = move(option, loads.get(option, ZERO), credit)
+            score = _move(
+                rule_of(option).cap, minimums.get(option, ()), loads.get(option, ZERO), credit
+            )
             if best_score is None or score > best_score:
                 best_option, best_score = option, score
         entry[2] = best_option
-        loads[best_option] = loads.get(best_option, ZERO) + credit
+        loads[best_option] = loads.get(best_option, ZERO) + credit  # type: ignore[index]
         return
+
+    flexible.sort(key=lambda e: (-e[1], e[0].id))
+    relevant = sorted({o for e in flexible for o in e[2]})
+    cap_of = {o: rule_of(o).cap for o in relevant}
+
+    def move(option: str, load: Decimal, credit: Decimal) -> tuple[Decimal, int]:
+        return _move(cap_of[option], minimums.get(option, ()), load, credit)
 
     credits = [e[1] for e in flexible]
     choices = [e[2] for e in flexible]
@@ -744,12 +844,53 @@ def _allocate_flexible(
         loads[option] = loads.get(option, ZERO) + entry[1]
 
 
+def _move(
+    cap: Decimal | None, minimums: tuple[Decimal, ...], load: Decimal, credit: Decimal
+) -> tuple[Decimal, int]:
+    """What adding ``credit`` to a category at ``load`` adds to (counted credit, minimums met)."""
+    new = load + credit
+    if cap is None:
+        delta, before, after = credit, load, new
+    else:
+        before, after = min(cap, load), min(cap, new)
+        delta = after - before
+    gained = 0
+    for minimum in minimums:
+        gained += (after >= minimum) - (before >= minimum)
+    return delta, gained
+
+
 def _capped(policy: Policy, category: str, load: Decimal) -> Decimal:
     cap = policy.category(category).cap
     return load if cap is None else min(cap, load)
 
 
 # ---------------------------------------------------------------- requirements
+
+
+def _unmet(
+    compiled: _Compiled,
+    achieved: set[str],
+    totals: tuple[CategoryTotal, ...],
+    counted_total: Decimal,
+) -> tuple[str, ...]:
+    """The codes of the requirements :func:`_requirements` finds not met, in its order."""
+    policy = compiled.policy
+    unmet = [] if counted_total >= policy.required_total else ["total"]
+    for index, code, minimum in compiled.minimum_checks:
+        if not totals[index].counted >= minimum:
+            unmet.append(code)
+    if policy.min_distinct_categories:
+        distinct = 0
+        for total in totals:
+            if total.counted > ZERO:
+                distinct += 1
+        if distinct < policy.min_distinct_categories:
+            unmet.append("distinct_categories")
+    for slug, code in compiled.required_codes:
+        if slug not in achieved:
+            unmet.append(code)
+    return tuple(unmet)
 
 
 def _requirements(

@@ -31,6 +31,8 @@ from badger.domain.ledger import (
     Policy,
     Requirement,
     SeriesCap,
+    _category_total,
+    _line,
     _q,
     compute,
     compute_many,
@@ -208,13 +210,40 @@ def test_adding_an_item_outside_a_capped_series_never_lowers_counted_credit(
     assert compute_totals(policy, [*items, new], window).counted_total == after
 
 
-def test_totals_are_a_ledger_without_lines():
-    assert set(LedgerTotals.__dataclass_fields__) == {
-        "categories",
-        "counted_total",
-        "required_total",
-        "requirements",
-    }
+def test_totals_keep_the_codes_of_the_requirements_not_met():
+    policy = Policy(
+        key="p",
+        version=1,
+        name="p",
+        required_total=Decimal("3"),
+        categories=(CategoryRule("a", Decimal("2"), minimum=Decimal("1")),),
+        min_distinct_categories=2,
+        required_achievements=("r1",),
+    )
+    items = [
+        LedgerItem("i1", "one", Decimal("2.5"), ("a",), START, achievement="r1"),
+        LedgerItem("i2", "two", Decimal("1"), ("z",), START),
+    ]
+    window = CycleWindow(START, DEADLINE)
+    assert compute_totals(policy, items, window) == LedgerTotals(
+        (
+            CategoryTotal("a", Decimal("2.5"), Decimal("2"), Decimal("2"), Decimal("1")),
+            CategoryTotal("z", Decimal("1"), Decimal("1"), None, None),
+        ),
+        Decimal("3"),
+        Decimal("3"),
+        (),
+    )
+    short = compute_totals(policy, items[:1], window)
+    assert short.unmet == ("total", "distinct_categories")
+    assert not short.satisfied
+    assert short.remaining == Decimal("1")
+    assert compute_totals(policy, items[1:], window).unmet == (
+        "total",
+        "minimum:a",
+        "distinct_categories",
+        "required:r1",
+    )
 
 
 # ---------------------------------------------------------------- the oracle
@@ -541,3 +570,21 @@ def _requirements(
             )
         )
     return tuple(out)
+
+
+def test_lines_and_totals_built_slot_by_slot_equal_the_dataclass_constructors():
+    # The ledger fills the slots of these frozen dataclasses directly (speed);
+    # that is only the same object as long as neither grows a __post_init__.
+    assert not hasattr(LedgerLine, "__post_init__")
+    assert not hasattr(CategoryTotal, "__post_init__")
+    some = LedgerItem("i1", "one", Decimal("2.50"), ("a",), START)
+    same(
+        _line(some, Decimal("1"), "a", "partly_capped", "category_cap", "why"),
+        LedgerLine(
+            "i1", "one", Decimal("2.50"), Decimal("1"), "a", "partly_capped", "category_cap", "why"
+        ),
+    )
+    same(
+        _category_total("a", Decimal("2.5"), Decimal("2"), None, Decimal("1")),
+        CategoryTotal("a", Decimal("2.5"), Decimal("2"), None, Decimal("1")),
+    )
