@@ -17,12 +17,14 @@ from badger.services import cycles
 from badger.services.context import Context
 
 ZERO = Decimal(0)
-CHART_WIDTH = 640
-LABEL_WIDTH = 190
-VALUE_WIDTH = 110
-ROW_HEIGHT = 34
-BAR_HEIGHT = 18
-TOP = 8
+# Labels sit above their bars so the chart stays legible on a phone.
+CHART_WIDTH = 360
+LEFT = 1  # room for a cap line drawn at either end
+RIGHT = 2
+ROW_HEIGHT = 46
+LABEL_HEIGHT = 18
+BAR_HEIGHT = 16
+TOP = 4
 
 
 @dataclass(frozen=True)
@@ -46,14 +48,19 @@ class Bar:
 
     @property
     def text_y(self) -> int:
-        return self.y + BAR_HEIGHT - 4
+        """Baseline of the label and value line above the bar."""
+        return self.y + LABEL_HEIGHT - 4
+
+    @property
+    def bar_y(self) -> int:
+        return self.y + LABEL_HEIGHT + 2
 
 
 @dataclass(frozen=True)
 class Chart:
     width: int
     height: int
-    label_width: int
+    bar_x: int
     bar_width: int
     value_x: int
     bars: tuple[Bar, ...]
@@ -86,14 +93,14 @@ def _bar(
         y=TOP + row * ROW_HEIGHT,
         counted_width=_x(counted, scale, width),
         earned_width=_x(max(earned, counted), scale, width),
-        cap_x=LABEL_WIDTH + _x(cap, scale, width) if cap is not None else None,
-        minimum_x=LABEL_WIDTH + _x(minimum, scale, width) if minimum else None,
+        cap_x=LEFT + _x(cap, scale, width) if cap is not None else None,
+        minimum_x=LEFT + _x(minimum, scale, width) if minimum else None,
     )
 
 
 def chart(ledger: Ledger) -> Chart:
     """Lay out a ledger: one bar per category on one scale, and the total on its own."""
-    bar_width = CHART_WIDTH - LABEL_WIDTH - VALUE_WIDTH
+    bar_width = CHART_WIDTH - LEFT - RIGHT
     scale = max(
         [Decimal(1)]
         + [max(t.earned, t.counted, t.cap or ZERO, t.minimum or ZERO) for t in ledger.categories]
@@ -117,9 +124,9 @@ def chart(ledger: Ledger) -> Chart:
     return Chart(
         width=CHART_WIDTH,
         height=TOP * 2 + (total_row + 1) * ROW_HEIGHT,
-        label_width=LABEL_WIDTH,
+        bar_x=LEFT,
         bar_width=bar_width,
-        value_x=LABEL_WIDTH + bar_width + 8,
+        value_x=CHART_WIDTH - RIGHT,
         bars=bars,
         total=total,
     )

@@ -71,7 +71,7 @@ def test_renewal_page_draws_the_chart_and_explains_every_line(client, initialize
     response = client.get(f"/renewal/{cycle.public_id}")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    assert '<svg class="chart"' in html
+    assert '<svg class="renewal-chart"' in html
     assert 'role="img"' in html
     # analytics: 6 earned, 5 counted under the cap; the cap line and the cut part are drawn.
     assert 'class="chart-cap"' in html
