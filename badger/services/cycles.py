@@ -1273,7 +1273,10 @@ def _renew(
         certification=cycle.certification.slug,
         policy=policy,
         ledger=ledger,
-        valid_from=deadline,
+        # The new cycle starts at the old deadline, but a credential whose
+        # validFrom lies in the future is "not yet valid" to every verifier (and
+        # fatal to 1EdTech's): an early renewal is in force from today.
+        valid_from=min(deadline, now),
         valid_until=add_months(deadline, next_months),
         cycle_key=cycle.public_id,
         actor=actor,

@@ -19,6 +19,7 @@ from badger.domain.achievements import AchievementSpec
 from badger.domain.errors import Conflict, NotFound, ValidationError
 from badger.services import catalog, cycles, status
 from badger.services.issue import IssueRequest, issue_award
+from badger.services.verification import verify_input
 from badger.store.models import AuditEntry, Award, CycleReminder
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -582,6 +583,25 @@ def test_a_satisfied_cycle_renews_once_and_opens_the_next_cycle(ctx, cycle, mail
     assert any(m.subject.startswith("Certification renewed") for m in mailer.sent)
     with pytest.raises(Conflict, match="already renewed"):
         cycles.renew(ctx, cycle.public_id, actor="staff")
+
+
+def test_an_early_renewal_is_in_force_from_today_and_verifies(ctx, cycle):
+    # The next cycle starts at the old deadline; the credential must not carry
+    # a future validFrom, which verifiers read as "not yet valid".
+    earn_full(ctx)
+    result = cycles.renew(ctx, cycle.public_id, actor="staff")
+    assert ctx.now() < DEADLINE
+    with ctx.uow() as uow:
+        award = uow.session.scalar(select(Award).where(Award.public_id == result.award_public_id))
+        assert (award.valid_from, award.valid_until) == (
+            ctx.now(),
+            datetime(2031, 1, 1, tzinfo=UTC),
+        )
+        ldp = next(d.content for d in award.documents if d.format == "ob3-ldp")
+    credential = json.loads(ldp)
+    assert credential["validFrom"] == ctx.now().strftime("%Y-%m-%dT%H:%M:%SZ")
+    report = verify_input(ctx, ldp, offline=True)
+    assert report.verdict.value == "valid", report.as_json()
 
 
 def test_the_next_cycle_uses_the_newest_policy_version(ctx, cycle):
