@@ -263,7 +263,7 @@ class AchievementForm(FlaskForm):
         if rules is not None:
             data["rules"] = rules
         for path, messages in schema_errors("achievement", data).items():
-            errors.setdefault(path, []).extend(messages)
+            errors.setdefault(path, []).extend(_friendly(path, m) for m in messages)
         image_uri = None
         upload = self.image.data
         if upload is not None and getattr(upload, "filename", ""):
@@ -276,6 +276,19 @@ class AchievementForm(FlaskForm):
         if image_uri is not None:
             spec = dataclasses.replace(spec, image_uri=image_uri)
         return spec, image_uri
+
+
+# JSON Schema says "'X' does not match '^[a-z0-9]…$'"; people need the rule in words.
+_PATTERN_HINTS = {
+    "slug": "use 1-80 lower-case letters, digits and inner hyphens, e.g. ethics-101",
+    "credit_category": "use lower-case letters, digits and hyphens, e.g. ethics",
+    "series": "use lower-case letters, digits and hyphens, e.g. monthly-webinar",
+}
+
+
+def _friendly(path: str, message: str) -> str:
+    hint = _PATTERN_HINTS.get(path)
+    return hint if hint and "does not match" in message else message
 
 
 class RulesDryRunForm(FlaskForm):

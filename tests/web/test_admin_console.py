@@ -211,7 +211,7 @@ def test_bad_fields_are_shown_beside_each_input(admin, initialized):
     )
     assert response.status_code == 400
     html = response.get_data(as_text=True)
-    assert 'id="slug-error" aria-live="polite"><p>' in html
+    assert 'id="slug-error" aria-live="polite"><p>use 1-80 lower-case letters' in html
     assert 'id="name-error" aria-live="polite"><p>' in html
     assert "&#39;lots&#39; is not a number" in html
     assert 'id="rules-error" aria-live="polite"><p>rules.all_of' in html
