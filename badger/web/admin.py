@@ -255,13 +255,26 @@ def rules_dry_run(achievement_id: str) -> Any:
 # ---------------------------------------------------------------- review queue
 
 
+REVIEW_KINDS = ("evidence", "activity", "proposal")
+
+
 @bp.get("/review")
 @role_required(Role.REVIEWER)
 def review_queue() -> str:
     wanted = request.args.get("status", "submitted")
-    entries = review.queue(get_context(), status=wanted)
+    kind = request.args.get("kind", "")
+    if kind not in ("", *REVIEW_KINDS):
+        raise ValidationError("kind", f"one of {', '.join(REVIEW_KINDS)}")
+    entries = review.queue(get_context(), status=wanted, limit=review.MAX_QUEUE)
+    if kind:
+        entries = [e for e in entries if e.submission.kind == kind]
     return render_template(
-        "admin/review_queue.html", entries=entries, status=wanted, statuses=review.STATUSES
+        "admin/review_queue.html",
+        entries=entries,
+        status=wanted,
+        statuses=review.STATUSES,
+        kind=kind,
+        kinds=REVIEW_KINDS,
     )
 
 

@@ -252,3 +252,22 @@ def test_the_overview_counts_what_waits_for_review(client, initialized, learner)
     html = client.get("/admin/").get_data(as_text=True)
     assert "1 submission(s) waiting for review" in html
     assert "0 extension / hiatus request(s) waiting" in html
+
+
+def test_the_queue_can_show_only_catalogue_proposals(reviewer, initialized, learner):
+    _ethics(initialized)
+    evidence = review.submit_evidence(
+        initialized,
+        learner_public_id=learner.learner_public_id,
+        achievement="ethics",
+        narrative="n",
+        actor="test",
+    )
+    proposal = _proposal(initialized, learner)
+    only = reviewer.get("/admin/review?kind=proposal").get_data(as_text=True)
+    assert proposal in only
+    assert evidence.public_id not in only
+    both = reviewer.get("/admin/review").get_data(as_text=True)
+    assert proposal in both
+    assert evidence.public_id in both
+    assert reviewer.get("/admin/review?kind=gossip").status_code == 400
