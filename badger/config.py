@@ -53,6 +53,7 @@ class Settings:
     redis_url: str = ""
     # "" = built-in limits; "off"; or overrides like "login=5/minute;50/hour,verify=60/minute"
     rate_limits: str = ""
+    page_cache_seconds: int = 10
     verify_allow_networks: tuple[str, ...] = ()
     session_cookie_secure: bool = False
     log_level: str = "INFO"
@@ -107,6 +108,7 @@ _ENV_NAMES: dict[str, tuple[str, Any]] = {
     "vc_jwt_alg": ("BADGER_VC_JWT_ALG", str),
     "redis_url": ("BADGER_REDIS_URL", str),
     "rate_limits": ("BADGER_RATE_LIMITS", str),
+    "page_cache_seconds": ("BADGER_PAGE_CACHE_SECONDS", _int),
     "verify_allow_networks": ("BADGER_VERIFY_ALLOW_NETWORKS", _networks),
     "session_cookie_secure": ("BADGER_SESSION_COOKIE_SECURE", _bool),
     "log_level": ("BADGER_LOG_LEVEL", str),
@@ -127,6 +129,7 @@ ENV_DOCS: dict[str, str] = {
     "BADGER_MAX_UPLOAD_BYTES": "largest accepted upload (default 2 MiB)",
     "BADGER_REDIS_URL": "redis://127.0.0.1:6379/0 to run bulk jobs in `badger worker` processes (default: in-process)",
     "BADGER_RATE_LIMITS": "per-client limits: off, or overrides such as login=5/minute;50/hour,verify=60/minute (names: login, password_reset, signup, claim, verify; counted in Redis when BADGER_REDIS_URL is set)",
+    "BADGER_PAGE_CACHE_SECONDS": "seconds an anonymous badge page or /verify?url= answer is reused per worker (default 10; 0 turns it off)",
     "BADGER_VERIFY_ALLOW_NETWORKS": "networks the verifier may fetch from although private (e.g. 10.0.0.0/8); default none",
     "BADGER_VC_JWT_ALG": "ES256 (default: fast, accepted by the 1EdTech validator) or RS256 (the algorithm every OB 3.0 verifier must support)",
     "BADGER_SESSION_COOKIE_SECURE": "true behind HTTPS (production default true)",
@@ -240,6 +243,8 @@ def _validate(settings: Settings, *, create_dirs: bool) -> Settings:
     if settings.max_upload_bytes <= 0:
         raise ConfigError("BADGER_MAX_UPLOAD_BYTES: must be positive")
     _check_rate_limits(settings.rate_limits)
+    if settings.page_cache_seconds < 0:
+        raise ConfigError("BADGER_PAGE_CACHE_SECONDS: must be 0 (off) or more")
 
     return replace(
         settings,

@@ -213,6 +213,9 @@ def settings(tmp_path: Path, database_url: str) -> Any:
             # Tests sign in and verify many times a minute; tests/web/test_security.py
             # turns the limits back on where they are the subject.
             "rate_limits": "off",
+            # Pages are rendered afresh on every request; tests/web/test_microcache.py
+            # covers the short anonymous page cache.
+            "page_cache_seconds": 0,
         },
     )
 

@@ -11,7 +11,19 @@ from flask import Flask
 
 from badger.config import load_settings
 from badger.services.context import Context, build_context
-from badger.web import account, admin, api, auth, documents, errors, learner, public, security, verify
+from badger.web import (
+    account,
+    admin,
+    api,
+    auth,
+    documents,
+    errors,
+    learner,
+    microcache,
+    public,
+    security,
+    verify,
+)
 
 EXTENSION_KEY = "badger"
 
@@ -55,4 +67,5 @@ def build_app(
     errors.init_app(app)
     for blueprint in (public.bp, account.bp, learner.bp, admin.bp, api.bp, documents.bp, verify.bp):
         app.register_blueprint(blueprint)
+    microcache.init_app(app, settings.page_cache_seconds)
     return app

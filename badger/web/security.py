@@ -168,6 +168,9 @@ def init_app(app: Flask) -> None:
     # The limiter's before_request hook must run before the CSRF check: register it first.
     _make_limiter(settings).init_app(app)
     csrf.init_app(app)
+    # Verifying changes nothing, so the /verify form needs no CSRF token (as /api/verify);
+    # without one, its pages set no cookie and anonymous answers can be cached (microcache).
+    csrf.exempt("badger.web.verify.page")
     app.register_error_handler(RateLimitExceeded, _too_many_requests)
 
     @app.after_request
