@@ -6,9 +6,16 @@ re-evaluates only the achievements whose rules depend on it (a
 rules that read them), and awards cascade: a new badge can complete a stack.
 
 Exactly once: the database allows one award per (learner, achievement,
-cycle).  Each automatic award runs in a SAVEPOINT; when a concurrent worker
-got there first the unique constraint refuses ours, the savepoint rolls back
-and the award counts as already held — nothing half-issued, nothing twice.
+cycle).  On PostgreSQL each automatic award runs in a SAVEPOINT; when a
+concurrent worker got there first the unique constraint refuses ours, the
+savepoint rolls back and the award counts as already held — nothing
+half-issued, nothing twice.  On SQLite the unit of work is the only writer
+from its first statement (BEGIN IMMEDIATE), so what it read as not held stays
+not held and the savepoint would only cost time (``uow.concurrent_writers``).
+
+Latency: an evaluation loads only the facts the affected rules read (the
+awards always, to know what is held; events of the kinds they count;
+submissions only for evidence and activity rules), in one query per kind.
 """
 
 from __future__ import annotations
@@ -60,14 +67,19 @@ class RuleIndex:
     checked_at: float = field(default_factory=time.monotonic)
     generation: int = 0
     rules: dict[int, tuple[str, Rule]] = field(default_factory=dict)
+    needs: dict[int, Dependencies] = field(default_factory=dict)
+    public_ids: dict[int, str] = field(default_factory=dict)
     by_event: dict[str, set[int]] = field(default_factory=dict)
     by_achievement: dict[str, set[int]] = field(default_factory=dict)
     by_evidence: dict[str, set[int]] = field(default_factory=dict)
     by_activity: set[int] = field(default_factory=set)
 
-    def add(self, achievement_id: int, slug: str, rule: Rule) -> None:
+    def add(self, achievement_id: int, slug: str, rule: Rule, public_id: str = "") -> None:
         self.rules[achievement_id] = (slug, rule)
         deps = rule.dependencies()
+        self.needs[achievement_id] = deps
+        if public_id:
+            self.public_ids[achievement_id] = public_id
         for kind in deps.event_kinds:
             self.by_event.setdefault(kind, set()).add(achievement_id)
         for dep in deps.achievements:
@@ -125,13 +137,13 @@ def rule_index(ctx: Context, uow: UnitOfWork) -> RuleIndex:
     with _index_lock:
         index = RuleIndex(version=version, generation=catalog.generation())
         rows = uow.session.execute(
-            select(Achievement.id, Achievement.slug, Achievement.rules).where(
-                Achievement.rules.is_not(None)
-            )
+            select(
+                Achievement.id, Achievement.slug, Achievement.rules, Achievement.public_id
+            ).where(Achievement.rules.is_not(None))
         )
-        for achievement_id, slug, rules in rows:
+        for achievement_id, slug, rules, public_id in rows:
             if rules:
-                index.add(achievement_id, slug, parse_rule(rules))
+                index.add(achievement_id, slug, parse_rule(rules), public_id)
         ctx.extras["rule_index"] = index
     return index
 
@@ -140,36 +152,65 @@ def rule_index(ctx: Context, uow: UnitOfWork) -> RuleIndex:
 
 
 def learner_facts(uow: UnitOfWork, learner_id: int) -> Facts:
+    """Everything a rule can read about a learner."""
+    return _load_facts(uow, learner_id, None)[1]
+
+
+def _load_facts(
+    uow: UnitOfWork, learner_id: int, needs: Dependencies | None
+) -> tuple[set[int], Facts]:
+    """The achievements held in the default cycle, and the facts ``needs`` reads (all if None).
+
+    A rule reads events of the kinds in its dependencies only, and
+    submissions only when it depends on evidence or activities, so the facts
+    left out cannot change its outcome.
+    """
     session = uow.session
-    awards = tuple(
-        HeldAward(slug, issued_on, public_id)
-        for slug, issued_on, public_id in session.execute(
-            select(Achievement.slug, Award.issued_on, Award.public_id)
-            .join(Award, Award.achievement_id == Achievement.id)
-            .where(Award.learner_id == learner_id, Award.status != "revoked")
+    held: set[int] = set()
+    awards = []
+    for achievement_id, slug, issued_on, public_id, status, cycle_key in session.execute(
+        select(
+            Award.achievement_id,
+            Achievement.slug,
+            Award.issued_on,
+            Award.public_id,
+            Award.status,
+            Award.cycle_key,
         )
-    )
+        .join(Achievement, Award.achievement_id == Achievement.id)
+        .where(Award.learner_id == learner_id)
+    ):
+        if cycle_key == "":
+            held.add(achievement_id)
+        if status != "revoked":
+            awards.append(HeldAward(slug, issued_on, public_id))
     evidence = []
     activities = []
-    for sub, slug in session.execute(
-        select(Submission, Achievement.slug)
-        .outerjoin(Achievement, Submission.achievement_id == Achievement.id)
-        .where(Submission.learner_id == learner_id, Submission.status == "approved")
-    ):
-        reviewed = sub.reviewed_at or sub.updated_at
-        if sub.kind == "evidence" and slug:
-            evidence.append(ApprovedEvidence(slug, reviewed, sub.public_id))
-        elif sub.kind == "activity" and sub.credits is not None:
-            activities.append(ApprovedActivity(sub.public_id, reviewed, sub.credits, sub.category))
-    events = tuple(
-        CompletionEvent(kind, occurred_at, public_id, data or {})
-        for kind, occurred_at, public_id, data in session.execute(
-            select(EventRow.kind, EventRow.occurred_at, EventRow.public_id, EventRow.data).where(
-                EventRow.learner_id == learner_id
-            )
+    if needs is None or needs.evidence_for or needs.activities:
+        for sub, slug in session.execute(
+            select(Submission, Achievement.slug)
+            .outerjoin(Achievement, Submission.achievement_id == Achievement.id)
+            .where(Submission.learner_id == learner_id, Submission.status == "approved")
+        ):
+            reviewed = sub.reviewed_at or sub.updated_at
+            if sub.kind == "evidence" and slug:
+                evidence.append(ApprovedEvidence(slug, reviewed, sub.public_id))
+            elif sub.kind == "activity" and sub.credits is not None:
+                activities.append(
+                    ApprovedActivity(sub.public_id, reviewed, sub.credits, sub.category)
+                )
+    events: tuple[CompletionEvent, ...] = ()
+    if needs is None or needs.event_kinds:
+        stmt = select(EventRow.kind, EventRow.occurred_at, EventRow.public_id, EventRow.data).where(
+            EventRow.learner_id == learner_id
         )
-    )
-    return Facts(awards, tuple(evidence), events, tuple(activities))
+        if needs is not None:
+            stmt = stmt.where(EventRow.kind.in_(sorted(needs.event_kinds)))
+        events = tuple(
+            CompletionEvent(kind, occurred_at, public_id, data or {})
+            for kind, occurred_at, public_id, data in session.execute(stmt)
+        )
+    return held, Facts(tuple(awards), tuple(evidence), events, tuple(activities))
 
 
 # ---------------------------------------------------------------- evaluation
@@ -199,15 +240,10 @@ def evaluate(
     for _ in range(MAX_CASCADE):
         if not pending:
             break
-        held = {
-            achievement_id
-            for (achievement_id,) in uow.session.execute(
-                select(Award.achievement_id).where(
-                    Award.learner_id == learner.id, Award.cycle_key == ""
-                )
-            )
-        }
-        facts = learner_facts(uow, learner.id)
+        needs = Dependencies()
+        for achievement_id in pending:
+            needs |= index.needs[achievement_id]
+        held, facts = _load_facts(uow, learner.id, needs)
         # Read the clock each round: awards made in the previous round carry
         # that round's time and must not look like future facts.
         now = ctx.now()
@@ -219,7 +255,14 @@ def evaluate(
             if not outcome.met:
                 continue
             issued = _award_once(
-                ctx, uow, achievement_id, recipient, outcome, actor=actor, notify=notify
+                ctx,
+                uow,
+                achievement_id,
+                recipient,
+                outcome,
+                actor=actor,
+                notify=notify,
+                public_id=index.public_ids.get(achievement_id),
             )
             if issued is not None:
                 awarded.append(issued)
@@ -242,8 +285,9 @@ def _award_once(
     *,
     actor: str,
     notify: bool,
+    public_id: str | None = None,
 ) -> IssuedAward | None:
-    achievement_public_id = uow.session.scalar(
+    achievement_public_id = public_id or uow.session.scalar(
         select(Achievement.public_id).where(Achievement.id == achievement_id)
     )
     basis = {"rule": "automatic", "outcome": outcome.as_json(), "inputs": list(outcome.inputs)}
@@ -253,6 +297,10 @@ def _award_once(
         basis=basis,
         narrative="Awarded automatically: " + outcome.reason,
     )
+    if not uow.concurrent_writers:
+        # The caller saw it not held, and nobody else can write until we
+        # commit: a Conflict or IntegrityError here is a real failure.
+        return add_award(ctx, uow, request, actor=actor, notify=notify)
     savepoint = uow.session.begin_nested()
     try:
         issued = add_award(ctx, uow, request, actor=actor, notify=notify)
@@ -324,14 +372,19 @@ def record_event(
             idempotency_key=scoped_key,
             received_at=now,
         )
-        savepoint = uow.session.begin_nested()
-        try:
+        if uow.concurrent_writers:
+            savepoint = uow.session.begin_nested()
+            try:
+                uow.session.add(row)
+                uow.session.flush()
+            except IntegrityError:
+                savepoint.rollback()
+                raise Conflict("this idempotency key was used concurrently; retry") from None
+            savepoint.commit()
+        else:
+            # SQLite: the idempotency check above ran under the write lock.
             uow.session.add(row)
             uow.session.flush()
-        except IntegrityError:
-            savepoint.rollback()
-            raise Conflict("this idempotency key was used concurrently; retry") from None
-        savepoint.commit()
         audit.record(
             uow,
             actor=actor,

@@ -35,8 +35,9 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import contains_eager
 
 from badger.credentials import baking, ob2, ob3
 from badger.credentials.images import default_badge_png, default_badge_svg
@@ -216,7 +217,8 @@ def _image(slug: str, name: str, uri: str, fmt: str) -> bytes:
 
 
 def _find_achievement(uow: UnitOfWork, ref: str, default_issuer: str) -> Achievement:
-    stmt = select(Achievement).join(Issuer)
+    # The issuer comes with the join: add_award needs it, and a lazy load is a round trip.
+    stmt = select(Achievement).join(Issuer).options(contains_eager(Achievement.issuer))
     by_id = uow.session.scalar(stmt.where(Achievement.public_id == ref))
     if by_id is not None:
         return by_id
@@ -245,6 +247,11 @@ def learner_for(uow: UnitOfWork, raw: str, name: str | None) -> tuple[Learner, L
     learner = Learner(display_name=display[:200])
     row = LearnerIdentifier(kind=ident.kind.value, value=ident.value, is_primary=True)
     learner.identifiers.append(row)
+    if not uow.concurrent_writers:
+        # SQLite: the lookup above ran under this transaction's write lock.
+        uow.session.add(learner)
+        uow.session.flush()
+        return learner, row
     savepoint = uow.session.begin_nested()
     try:
         uow.session.add(learner)
@@ -335,8 +342,8 @@ def add_award(
     uow.session.flush()
 
     ident = identity.for_issuer(ctx, issuer)
-    revocation = status.allocate(ctx, uow, issuer, ident, award, "revocation", now)
-    suspension = status.allocate(ctx, uow, issuer, ident, award, "suspension", now)
+    entries = status.allocate_all(ctx, uow, issuer, ident, award, status.PURPOSES, now)
+    revocation, suspension = entries["revocation"], entries["suspension"]
 
     recipient = (
         RecipientInfo(salt=secrets.token_hex(8), did=ident_row.value)
@@ -373,17 +380,22 @@ def add_award(
         status_purpose=request.status_purpose,
         result_descriptions=request.result_descriptions,
     )
-    for fmt, content in documents.items():
-        uow.session.add(
-            IssuedDocument(
-                award=award,
-                format=fmt,
-                media_type=FORMATS[fmt],
-                content=content,
-                sha256=hashlib.sha256(content).hexdigest(),
-                created_at=now,
-            )
-        )
+    # One executemany, not an ORM insert per rendering (SQLite cannot return
+    # the ids of a multi-row insert in order, so the ORM would go row by row).
+    uow.session.connection().execute(
+        insert(IssuedDocument.__table__),
+        [
+            {
+                "award_id": award.id,
+                "format": fmt,
+                "media_type": FORMATS[fmt],
+                "content": content,
+                "sha256": hashlib.sha256(content).hexdigest(),
+                "created_at": now,
+            }
+            for fmt, content in documents.items()
+        ],
+    )
     if notify:
         claims.offer_claim(ctx, uow, award, now=now, actor=actor)
     audit.record(

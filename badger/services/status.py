@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, insert, or_, select
 
 from badger.credentials import status_list as bsl
 from badger.credentials.model import format_datetime, to_json_bytes
@@ -116,8 +116,9 @@ def allocate_all(
             for purpose in purposes
             if purpose not in chosen
         }
-        taken = set(
-            uow.session.execute(
+        taken = {
+            tuple(row)
+            for row in uow.session.execute(
                 select(StatusAllocation.status_list_id, StatusAllocation.index).where(
                     or_(
                         *(
@@ -129,8 +130,8 @@ def allocate_all(
                         )
                     )
                 )
-            ).tuples()
-        )
+            )
+        }
         chosen.update(
             (purpose, index)
             for purpose, index in trial.items()
@@ -140,12 +141,19 @@ def allocate_all(
             break
     else:  # pragma: no cover - 16 collisions in a list with free room is ~impossible
         raise Conflict("could not find a free status index; try again")
+    # Core executemany: nothing reads the allocation objects back.
+    uow.session.execute(
+        insert(StatusAllocation.__table__),
+        [
+            {"status_list_id": lists[p].id, "award_id": award.id, "index": chosen[p]}
+            for p in purposes
+        ],
+    )
     out = {}
     for purpose in purposes:
-        status, index = lists[purpose], chosen[purpose]
-        uow.session.add(StatusAllocation(status_list_id=status.id, award_id=award.id, index=index))
+        status = lists[purpose]
         status.allocated += 1
-        out[purpose] = (status_list_url(ctx.settings, status.public_id), index)
+        out[purpose] = (status_list_url(ctx.settings, status.public_id), chosen[purpose])
     return out
 
 

@@ -5,6 +5,10 @@ app, the CLI, background workers and tests.  A service owns one transaction:
 ``with uow:`` commits on success and rolls back on any exception, and
 callbacks registered with :meth:`UnitOfWork.after_commit` (mail, webhooks,
 jobs) run only once the commit has succeeded.
+
+Rows that nothing reads back inside the transaction (audit entries) can be
+queued with :meth:`UnitOfWork.insert_later`: they go in with one executemany
+per table just before the commit instead of one ORM insert each.
 """
 
 from __future__ import annotations
@@ -13,9 +17,9 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, insert, text
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 
 class DatabaseError(Exception):
@@ -77,6 +81,9 @@ class UnitOfWork:
         self._factory = session_factory
         self._session: Session | None = None
         self._after_commit: list[Callable[[], None]] = []
+        # Rows for insert_later, in order, and where each open SAVEPOINT began.
+        self._later: list[tuple[type[Any], dict[str, Any]]] = []
+        self._marks: dict[SessionTransaction, int] = {}
 
     @property
     def session(self) -> Session:
@@ -88,7 +95,9 @@ class UnitOfWork:
         if self._session is not None:
             raise RuntimeError("UnitOfWork is not re-entrant")
         self._session = self._factory()
+        self._session.info[_UOW] = self
         self._after_commit = []
+        self._later, self._marks = [], {}
         return self
 
     def __exit__(
@@ -103,6 +112,7 @@ class UnitOfWork:
         callbacks, self._after_commit = self._after_commit, []
         try:
             if exc_type is None:
+                self._insert_queued(session)
                 session.commit()
             else:
                 session.rollback()
@@ -110,6 +120,8 @@ class UnitOfWork:
             session.rollback()
             raise
         finally:
+            session.info.pop(_UOW, None)
+            self._later, self._marks = [], {}
             session.close()
         if exc_type is None:
             for callback in callbacks:
@@ -118,6 +130,68 @@ class UnitOfWork:
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` only if and after this transaction commits."""
         self._after_commit.append(callback)
+
+    @property
+    def concurrent_writers(self) -> bool:
+        """Whether another transaction can write while this one runs.
+
+        Not on SQLite: a unit of work takes the write lock at BEGIN IMMEDIATE
+        and holds it to the end, so a row this transaction checked for cannot
+        appear before it commits.  Code that guards an insert against a
+        concurrent duplicate with a SAVEPOINT (caught IntegrityError, rolled
+        back, carried on) needs the savepoint only when this is true; without
+        one, any failure fails the whole unit of work, which is still correct.
+        """
+        return self.session.get_bind().dialect.name != "sqlite"
+
+    def insert_later(self, model: type[Any], values: dict[str, Any]) -> None:
+        """Insert a ``model`` row (column values) just before the commit.
+
+        For rows nothing reads back inside the transaction: queued rows go in
+        with one executemany per table, in the order they were queued, and
+        vanish with a rollback like everything else.  Call
+        :meth:`insert_queued` before a query that must see them.
+        """
+        self._later.append((model, values))
+
+    def insert_queued(self) -> None:
+        """Insert the rows queued with :meth:`insert_later` now."""
+        self._insert_queued(self.session)
+
+    def _insert_queued(self, session: Session) -> None:
+        later, self._later = self._later, []
+        self._marks = dict.fromkeys(self._marks, 0)
+        by_model: dict[type[Any], list[dict[str, Any]]] = {}
+        for model, values in later:
+            by_model.setdefault(model, []).append(values)
+        for model, rows in by_model.items():
+            # Core, not ORM bulk insert: nothing to track, a fraction of the cost.
+            session.connection().execute(insert(model.__table__), rows)
+
+
+_UOW = "badger.unit_of_work"
+
+
+# A SAVEPOINT rolled back takes the rows queued inside it with it, as it does
+# the rows it inserted: an award that lost a race must leave no audit entry.
+@event.listens_for(Session, "after_transaction_create")
+def _mark_savepoint(session: Session, transaction: SessionTransaction) -> None:
+    uow = session.info.get(_UOW)
+    if uow is not None and transaction.nested:
+        uow._marks[transaction] = len(uow._later)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
+    uow = session.info.get(_UOW)
+    if uow is None:
+        return
+    if previous_transaction.nested:
+        mark = uow._marks.pop(previous_transaction, None)
+        if mark is not None:
+            del uow._later[mark:]
+    else:
+        uow._later.clear()
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
