@@ -21,6 +21,13 @@ Order of the rules (each line names the rule that touched it):
    where it counts most: the allocation maximises counted credit (exact
    branch-and-bound; property-tested against brute force), ties broken by
    meeting category minimums, then by the policy's category order.
+
+:func:`compute` gives the explained ledger (a line with its reason for every
+item).  A batch recompute that keeps only the figures uses
+:func:`compute_totals` / :func:`compute_many` (:class:`LedgerTotals`): the same
+passes without building lines or reason strings, property-tested to give
+exactly the totals, the requirements met and the remaining credit of
+:func:`compute`.  Item ids are unique within one learner's items.
 """
 
 from __future__ import annotations
@@ -755,6 +762,27 @@ def _allocate_flexible(
         return
 
     flexible.sort(key=lambda e: (-e[1], e[0].id))
+    if count == 2:
+        # The search's order: the first item's options, then the second's.
+        first, second = flexible
+        credit1, credit2 = first[1], second[1]
+        best_pair, best_score = None, None
+        for option1 in first[2]:
+            load1 = loads.get(option1, ZERO)
+            delta1, gained1 = _move(rule_of(option1).cap, minimums.get(option1, ()), load1, credit1)
+            for option2 in second[2]:
+                load2 = load1 + credit1 if option2 == option1 else loads.get(option2, ZERO)
+                delta2, gained2 = _move(
+                    rule_of(option2).cap, minimums.get(option2, ()), load2, credit2
+                )
+                score = (delta1 + delta2, gained1 + gained2)
+                if best_score is None or score > best_score:
+                    best_pair, best_score = (option1, option2), score
+        first[2], second[2] = best_pair  # type: ignore[misc]
+        for entry in flexible:
+            loads[entry[2]] = loads.get(entry[2], ZERO) + entry[1]
+        return
+
     relevant = sorted({o for e in flexible for o in e[2]})
     cap_of = {o: rule_of(o).cap for o in relevant}
 
@@ -767,7 +795,7 @@ def _allocate_flexible(
     choice: list[str] = [""] * count
     best: list[object] = [None, None, None]  # score, minimums, choice
 
-    if count <= 3:
+    if count == 3:
         # At most 27 allocations: try them all, in the search's order.
         def search(index: int, score: Decimal, mins: int) -> None:
             if index == count:
