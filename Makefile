@@ -13,7 +13,7 @@ PYTEST_WORKERS ?= auto
 # Public ids in issued badges use this origin; it follows HOST/PORT unless set.
 BADGER_BASE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run test lint pytest install install-test bench lock clean
+.PHONY: run test lint pytest install install-test bench screenshots lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,8 +35,8 @@ run: install
 	BADGER_BASE_URL=$(BADGER_BASE_URL) $(BIN)/badger serve --host $(HOST) --port $(PORT)
 
 lint: install-test
-	$(BIN)/ruff check badger tests bench
-	$(BIN)/ruff format --check badger tests bench
+	$(BIN)/ruff check badger tests bench scripts
+	$(BIN)/ruff format --check badger tests bench scripts
 	$(BIN)/lint-imports
 
 pytest: install-test
@@ -46,6 +46,10 @@ test: lint pytest
 
 bench: install-test
 	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+# PNGs of the main pages into docs/screenshots/ (needs Debian's chromium).
+screenshots: install-test
+	$(BIN)/python scripts/screenshots.py
 
 # Refresh the pinned versions after changing dependencies in pyproject.toml.
 lock: | $(BIN)/python
