@@ -221,7 +221,23 @@ class Ledger:
 # (:func:`compute`), never by :func:`compute_totals` / :func:`compute_many`,
 # which run the very same passes and so give exactly the same totals.
 
+_EARNED = attrgetter("earned_at")
 _EARNED_ORDER = attrgetter("earned_at", "id")
+
+
+def _in_earned_order(items: Sequence[LedgerItem]) -> list[LedgerItem]:
+    """Sorted by (earned_at, id): by time alone (cheaper), unless two share a time."""
+    order = sorted(items, key=_EARNED)
+    previous = None
+    for item in order:
+        earned = item.earned_at
+        if earned == previous:
+            order.sort(key=_EARNED_ORDER)
+            break
+        previous = earned
+    return order
+
+
 _CREDIT = itemgetter(1)
 _UNSEEN = object()
 
@@ -477,7 +493,7 @@ def _run(
     allocation otherwise).  An entry trimmed by its series gets ``None``, ``None``.
     """
     policy = compiled.policy
-    order = sorted(items, key=_EARNED_ORDER)
+    order = _in_earned_order(items)
     explain = lines is not None
 
     # 1-2. Window and evidence, in earned order; series members are grouped.
@@ -673,7 +689,8 @@ def _run(
             rule = rule_of(name)
             totals.append(_category_total(name, loads[name], used[name], rule.cap, rule.minimum))
     categories_total = tuple(totals)
-    counted_total = sum((t.counted for t in categories_total), ZERO)
+    # (The totals add the categories without load as zeros: the same exact sum.)
+    counted_total = sum(used.values(), ZERO)
     return order, categories_total, counted_total, achieved
 
 
