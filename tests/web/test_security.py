@@ -121,6 +121,31 @@ def test_a_display_name_with_markup_is_escaped_on_every_page(client, create_acco
     assert "&lt;script&gt;alert(" in html
 
 
+# ---------------------------------------------------------------- account enumeration
+
+
+def _without_tokens(html):
+    import re
+
+    return re.sub(r'name="csrf_token"[^>]*>', "", html)
+
+
+@pytest.mark.parametrize(
+    ("path", "fields"),
+    [
+        ("/password/forgot", {}),
+        ("/signup", {"display_name": "Someone", "password": "a long enough passphrase"}),
+    ],
+)
+def test_no_page_reveals_whether_an_email_has_an_account(client, initialized, path, fields):
+    known = client.submit(path, {"email": ADMIN_EMAIL, **fields})
+    unknown = client.submit(path, {"email": "nobody-here@example.org", **fields})
+    assert known.status_code == unknown.status_code == 200
+    assert _without_tokens(known.get_data(as_text=True)) == _without_tokens(
+        unknown.get_data(as_text=True)
+    )
+
+
 # ---------------------------------------------------------------- rate limits
 
 
