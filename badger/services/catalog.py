@@ -276,6 +276,22 @@ def _find(uow: UnitOfWork, ref: str, issuer_slug: str) -> Achievement:
     return row
 
 
+def slug_taken(ctx: Context, slug: str, issuer_slug: str | None = None) -> bool:
+    """Whether the issuer already has an achievement with this slug (for live validation)."""
+    with ctx.uow() as uow:
+        return (
+            uow.session.scalar(
+                select(Achievement.id)
+                .join(Issuer)
+                .where(
+                    Achievement.slug == slug,
+                    Issuer.slug == (issuer_slug or ctx.settings.issuer_slug),
+                )
+            )
+            is not None
+        )
+
+
 @dataclass(frozen=True)
 class Definition:
     """An achievement for the edit form: its JSON definition plus what JSON leaves out."""

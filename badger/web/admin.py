@@ -206,9 +206,12 @@ def validate_achievement() -> Response:
         slug = catalog.get_definition(get_context(), editing).data["slug"]
     if form.validate_on_submit():
         try:
-            form.to_spec(slug=slug)
+            spec, _ = form.to_spec(slug=slug)
         except ValidationError as exc:
             attach_errors(form, exc.fields, dict(form.ALIASES))
+        else:
+            if not editing and catalog.slug_taken(get_context(), spec.slug):
+                form.slug.errors = [f"achievement {spec.slug!r} already exists"]
     return jsonify(valid=not errors_of(form), errors=errors_of(form))
 
 

@@ -250,6 +250,19 @@ def test_live_validation_answers_field_errors_as_json(admin, initialized):
     assert catalog.export_definitions(initialized) == []  # nothing saved
 
 
+def test_live_validation_reports_a_taken_slug_for_new_achievements_only(admin, initialized):
+    admin.submit("/admin/achievements/new", _fields(), page="/admin/achievements/new")
+    view = catalog.get_definition(initialized, "ethics")
+    token = admin.csrf_token("/admin/achievements/new")
+    taken = admin.post("/admin/achievements/validate", data={"csrf_token": token, **_fields()})
+    assert taken.json["errors"] == {"slug": ["achievement 'ethics' already exists"]}
+    editing = admin.post(
+        "/admin/achievements/validate",
+        data={"csrf_token": token, "editing": view.public_id, **_fields()},
+    )
+    assert editing.json == {"valid": True, "errors": {}}
+
+
 def test_live_validation_needs_csrf_and_the_admin_role(client, create_account):
     create_account("l@example.org")
     client.login("l@example.org")
