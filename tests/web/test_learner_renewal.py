@@ -136,3 +136,66 @@ def test_renewal_needs_sign_in(client, initialized, cycle):
     response = client.get(f"/renewal/{cycle.public_id}")
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login?next=")
+
+
+def test_chart_scales_every_category_on_one_axis_with_the_cap_drawn():
+    from badger.domain.ledger import CategoryTotal, Ledger
+    from badger.services import progress
+
+    ledger = Ledger(
+        lines=(),
+        categories=(
+            CategoryTotal("analytics", Decimal(6), Decimal(5), Decimal(5), None),
+            CategoryTotal("library", Decimal(3), Decimal(3), None, None),
+        ),
+        counted_total=Decimal(8),
+        required_total=Decimal(30),
+        requirements=(),
+    )
+    chart = progress.chart(ledger)
+    analytics, library = chart.bars
+    assert analytics.earned_width == chart.bar_width  # 6 is the largest value
+    assert analytics.counted_width == round(chart.bar_width * 5 / 6, 1)
+    assert analytics.capped == 1
+    assert analytics.cap_x == chart.bar_x + round(chart.bar_width * 5 / 6, 1)
+    assert library.cap_x is None  # exempt: no cap line
+    assert library.counted_width == round(chart.bar_width * 3 / 6, 1)
+    # The total has its own scale: 8 of 30, the requirement line at the end.
+    assert chart.total.counted_width == round(chart.bar_width * 8 / 30, 1)
+    assert chart.total.minimum_x == chart.bar_x + chart.bar_width
+    assert chart.height > chart.total.y
+
+
+def test_linkedin_link_carries_the_expiry_when_there_is_one():
+    from urllib.parse import parse_qs, urlsplit
+
+    from badger.services import sharing
+
+    url = sharing.linkedin_url(
+        name="A & B",
+        organization="Org",
+        issued_on=datetime(2026, 3, 14, tzinfo=UTC),
+        valid_until=datetime(2029, 3, 14, tzinfo=UTC),
+        cert_url="https://badges.example.org/credentials/x",
+        cert_id="urn:uuid:x",
+    )
+    params = parse_qs(urlsplit(url).query)
+    assert url.startswith("https://www.linkedin.com/profile/add?startTask=CERTIFICATION_NAME&")
+    assert params["name"] == ["A & B"]
+    assert params["expirationYear"] == ["2029"]
+    assert params["expirationMonth"] == ["3"]
+
+
+def test_embed_snippet_escapes_every_value():
+    from badger.services import sharing
+
+    snippet = sharing.embed_html(
+        page_url='https://x.example/"onmouseover=alert(1)',
+        image_url="https://x.example/i.png",
+        name="<script>alert(1)</script>",
+        issuer="O'Brien & Co",
+    )
+    assert "<script>" not in snippet
+    assert '"onmouseover' not in snippet
+    assert "&lt;script&gt;" in snippet
+    assert "O&#x27;Brien &amp; Co" in snippet
