@@ -261,6 +261,7 @@ class _Compiled:
         "required_codes",
         "rules",
         "series_memo",
+        "texts_memo",
     )
 
     def __init__(self, policy: Policy) -> None:
@@ -296,6 +297,7 @@ class _Compiled:
         self.options_memo: dict[tuple[str, ...], tuple[str, ...]] = {}
         self.series_memo: dict[str, SeriesCap | None] = {}
         self.minutes_memo: dict[int, Decimal] = {}
+        self.texts_memo: dict[str, tuple[str, str, str]] = {}
 
     def rule(self, name: str) -> CategoryRule:
         rule = self.rules.get(name)
@@ -322,6 +324,21 @@ class _Compiled:
                 self.series_memo.clear()
             cap = self.series_memo[series] = self.policy.series_cap(series)
             return cap
+
+    def texts(self, category: str) -> tuple[str, str, str]:
+        """A category's reasons: exempt; within its cap; the head of "capped at"."""
+        texts = self.texts_memo.get(category)
+        if texts is None:
+            if len(self.texts_memo) > 4096:
+                self.texts_memo.clear()
+            rule = self.rule(category)
+            label = rule.label or category
+            texts = self.texts_memo[category] = (
+                f"counts in {label}, which is exempt from the category cap",
+                f"counts in {label} (cap {rule.cap})",
+                f"{label} is capped at {rule.cap} credits per cycle; ",
+            )
+        return texts
 
     def minutes(self, minutes: int) -> Decimal:
         credit = self.minutes_memo.get(minutes)
@@ -649,7 +666,9 @@ def _run(
             already = used.get(category, ZERO)
             counted = credit if cap is None else max(ZERO, min(credit, cap - already))
             used[category] = already + counted
-            lines[item.id] = _category_line(item, credit, counted, category, rule, minute_based)
+            lines[item.id] = _category_line(
+                item, credit, counted, category, rule, minute_based, compiled.texts(category)
+            )
     else:
         # The same sums without a line per item.  Decimal addition of credits is
         # exact, so a sum's value and exponent do not depend on the order: a
@@ -709,31 +728,20 @@ def _category_line(
     category: str,
     rule: CategoryRule,
     minute_based_types: frozenset[str],
+    texts: tuple[str, str, str],
 ) -> LedgerLine:
-    label = rule.label or category
     series_note = ""
-    if credit < item.credits and item.activity_type in minute_based_types:
-        series_note = f" (learning sessions only: {item.learning_minutes} min = {credit})"
-    elif credit < item.credits:
-        series_note = f" (series cap left {credit})"
+    if credit < item.credits:
+        series_note = (
+            f" (learning sessions only: {item.learning_minutes} min = {credit})"
+            if item.activity_type in minute_based_types
+            else f" (series cap left {credit})"
+        )
+    exempt, within, capped = texts
     if rule.cap is None:
-        return _line(
-            item,
-            counted,
-            category,
-            "counted",
-            None,
-            f"counts in {label}, which is exempt from the category cap{series_note}",
-        )
+        return _line(item, counted, category, "counted", None, exempt + series_note)
     if counted == credit:
-        return _line(
-            item,
-            counted,
-            category,
-            "counted",
-            None,
-            f"counts in {label} (cap {rule.cap}){series_note}",
-        )
+        return _line(item, counted, category, "counted", None, within + series_note)
     status = "capped" if counted == ZERO else "partly_capped"
     return _line(
         item,
@@ -741,7 +749,7 @@ def _category_line(
         category,
         status,
         "category_cap",
-        f"{label} is capped at {rule.cap} credits per cycle; {counted} of {credit} counted{series_note}",
+        f"{capped}{counted} of {credit} counted{series_note}",
     )
 
 
