@@ -52,7 +52,10 @@ from badger.web.admin_forms import (
     AchievementForm,
     AwardSearchForm,
     BulkUploadForm,
+    ConfirmForm,
     DecisionForm,
+    ExtensionForm,
+    HiatusForm,
     ManualAwardForm,
     PolicyForm,
     RenewalReviewForm,
@@ -568,6 +571,85 @@ def _check_policy(form: PolicyForm) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- certification cycles
+
+
+@bp.get("/cycles")
+@role_required(Role.ADMIN)
+def list_cycles() -> str:
+    wanted = request.args.get("status") or None
+    items = cycles.list_cycles(get_context(), status=wanted)
+    return render_template(
+        "admin/cycles.html", items=items, status=wanted or "", statuses=CYCLE_STATUSES
+    )
+
+
+@bp.get("/cycles/<cycle_id>")
+@role_required(Role.ADMIN)
+def show_cycle(cycle_id: str) -> str:
+    return _cycle_page(cycles.get_cycle(get_context(), cycle_id))
+
+
+def _cycle_page(
+    cycle: cycles.CycleView,
+    extension: ExtensionForm | None = None,
+    hiatus: HiatusForm | None = None,
+    reactivate: ConfirmForm | None = None,
+    problem: str | None = None,
+) -> str:
+    return render_template(
+        "admin/cycle.html",
+        cycle=cycle,
+        problem=problem,
+        extension=extension or ExtensionForm(formdata=None),
+        hiatus=hiatus or HiatusForm(formdata=None),
+        reactivate=reactivate or ConfirmForm(formdata=None),
+    )
+
+
+@bp.post("/cycles/<cycle_id>/<action>")
+@role_required(Role.ADMIN)
+def change_cycle(cycle_id: str, action: str) -> Any:
+    """Staff actions on one cycle: ``extend``, ``hiatus`` or ``reactivate``."""
+    ctx = get_context()
+    cycle = cycles.get_cycle(ctx, cycle_id)
+    form: FlaskForm
+    if action == "extend":
+        form = ExtensionForm()
+        page = {"extension": form}
+    elif action == "hiatus":
+        form = HiatusForm()
+        page = {"hiatus": form}
+    elif action == "reactivate":
+        form = ConfirmForm()
+        page = {"reactivate": form}
+    else:
+        raise NotFound(f"no action {action!r}")
+    if not form.validate_on_submit():
+        return _cycle_page(cycle, **page), 400
+    try:
+        if isinstance(form, ExtensionForm):
+            days = form.whole_days()
+            cycles.grant_extension(
+                ctx, cycle.public_id, days=days, reason=form.reason.data or "", actor=_actor()
+            )
+            message = f"The deadline moved by {days} days."
+        elif isinstance(form, HiatusForm):
+            cycles.start_hiatus(ctx, cycle.public_id, reason=form.reason.data or "", actor=_actor())
+            message = "The cycle is on hiatus; its clock is paused."
+        else:
+            cycles.end_hiatus(ctx, cycle.public_id, actor=_actor())
+            message = "The cycle is active again; the deadline moved by the time paused."
+    except ValidationError as exc:
+        _invalid(form, exc)
+        return _cycle_page(cycle, **page), 400
+    except Conflict as exc:
+        # The form that failed may not be on the page any more (the cycle moved on).
+        return _cycle_page(cycle, problem=exc.message, **page), 409
+    flash(message)
+    return redirect(url_for("admin.show_cycle", cycle_id=cycle.public_id))
+
+
+CYCLE_STATUSES = ("active", "inactive", "grace", "lapsed", "renewed")
 
 
 @bp.get("/cycles/requests")

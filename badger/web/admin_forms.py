@@ -501,3 +501,26 @@ class RenewalReviewForm(FlaskForm):
     comment = TextAreaField(
         "Comment", validators=[Length(max=2000)], description="Required to revoke; published."
     )
+
+
+class ExtensionForm(FlaskForm):
+    """Staff move a cycle's deadline directly."""
+
+    days = StringField("Days", description="How many days to add to the deadline.")
+    reason = TextAreaField(
+        "Reason", validators=[Length(max=2000)], description="Sent to the learner and audited."
+    )
+
+    def whole_days(self) -> int:
+        text = (self.days.data or "").strip()
+        if not text.isdigit():
+            raise ValidationError("days", "a whole number of days")
+        return int(text)
+
+
+class HiatusForm(FlaskForm):
+    """Staff put a cycle on hiatus (clock paused, certification suspended)."""
+
+    reason = TextAreaField(
+        "Reason for the hiatus", validators=[Length(max=2000)], description="Audited."
+    )

@@ -215,3 +215,53 @@ def test_at_risk_learners_are_reported_with_csv(admin, ctx, cycle, clock):
     assert rows[1][0] == "Ada <Strategist>"
     assert rows[1][7] == "30"
     assert "ethics-disclosure" in rows[1][8]
+
+
+# ---------------------------------------------------------------- staff actions on a cycle
+
+
+def test_cycles_are_listed_and_filtered_by_status(admin, cycle):
+    html = admin.get("/admin/cycles").get_data(as_text=True)
+    assert f"/admin/cycles/{cycle.public_id}" in html
+    assert "Ada &lt;Strategist&gt;" in html
+    assert cycle.public_id not in admin.get("/admin/cycles?status=lapsed").get_data(as_text=True)
+    assert admin.get("/admin/cycles?status=sleepy").status_code == 400
+
+
+def test_staff_extend_a_deadline_directly(admin, ctx, cycle):
+    url = f"/admin/cycles/{cycle.public_id}/extend"
+    page = f"/admin/cycles/{cycle.public_id}"
+    bad = admin.submit(url, {"days": "soon", "reason": "illness"}, page=page)
+    assert bad.status_code == 400
+    assert 'id="days-error" aria-live="polite"><p>' in bad.get_data(as_text=True)
+    no_reason = admin.submit(url, {"days": "30"}, page=page)
+    assert no_reason.status_code == 400
+    assert 'id="reason-error" aria-live="polite"><p>' in no_reason.get_data(as_text=True)
+    done = admin.submit(url, {"days": "30", "reason": "illness"}, page=page)
+    assert done.status_code == 302
+    assert cycles.get_cycle(ctx, cycle.public_id).effective_deadline == DEADLINE + timedelta(
+        days=30
+    )
+    shown = admin.get(page).get_data(as_text=True)
+    assert "The deadline moved by 30 days." in shown
+    assert "<td>illness</td>" in shown
+
+
+def test_staff_put_a_cycle_on_hiatus_and_reactivate_it(admin, ctx, cycle, clock):
+    page = f"/admin/cycles/{cycle.public_id}"
+    admin.submit(f"{page}/hiatus", {"reason": "parental leave"}, page=page)
+    assert cycles.get_cycle(ctx, cycle.public_id).status == "inactive"
+    assert "Reactivate" in admin.get(page).get_data(as_text=True)
+    clock.now += timedelta(days=100)
+    admin.submit(f"{page}/reactivate", {}, page=page)
+    view = cycles.get_cycle(ctx, cycle.public_id)
+    assert (view.status, view.effective_deadline) == ("active", DEADLINE + timedelta(days=100))
+    again = admin.submit(f"{page}/reactivate", {}, page=page)
+    assert again.status_code == 409
+    assert "not on hiatus" in again.get_data(as_text=True)
+
+
+def test_unknown_cycles_and_actions_are_404(admin, cycle):
+    assert admin.get("/admin/cycles/nope").status_code == 404
+    page = f"/admin/cycles/{cycle.public_id}"
+    assert admin.submit(f"{page}/delete", {}, page=page).status_code == 404
