@@ -323,7 +323,7 @@ def test_sign_up_link_and_reset_link_on_sign_in(client, initialized):
     assert 'href="/signup"' in html
 
 
-def test_unverified_address_badges_are_pending_not_shown(client, initialized, achievement):
+def test_unverified_address_badges_are_pending_not_shown(client, initialized, achievement, mailer):
     accounts.create_account(
         initialized,
         email="unv@example.org",
@@ -338,6 +338,13 @@ def test_unverified_address_badges_are_pending_not_shown(client, initialized, ac
     html = client.get("/dashboard").get_data(as_text=True)
     assert f"/badges/{sent.public_id}" not in html
     assert "sent to <strong>unv@example.org</strong>" in html
+    # Confirming the address from the dashboard claims the badge.
+    client.submit("/account/identifiers/email", {"email": "unv@example.org"}, page="/dashboard")
+    link = mailer.sent[-1].body.split("https://badges.example.org")[1].split()[0]
+    client.submit(link, {})
+    html = client.get("/dashboard").get_data(as_text=True)
+    assert f"/badges/{sent.public_id}" in html
+    assert "sent to <strong>unv@example.org</strong>" not in html
 
 
 class _Audit(HTMLParser):
