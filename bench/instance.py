@@ -32,18 +32,21 @@ def pin_one_core() -> None:
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
 
 
-def throwaway_instance(*, with_ethics: bool = True) -> Context:
-    """An initialised instance (issuer, admin, keys) in a temp folder, quiet logs."""
+def throwaway_instance(*, with_ethics: bool = True, database_url: str | None = None) -> Context:
+    """An initialised instance (issuer, admin, keys) in a temp folder, quiet logs.
+
+    ``database_url`` (an empty database) replaces the instance's SQLite file.
+    """
     logging.getLogger("badger").setLevel(logging.WARNING)
     tmp = Path(tempfile.mkdtemp(prefix="badger-bench-"))
-    settings = load_settings(
-        environ={},
-        overrides={
-            "instance_dir": tmp / "instance",
-            "keys_dir": tmp / "keys",
-            "base_url": "https://badges.example.org",
-        },
-    )
+    overrides: dict[str, object] = {
+        "instance_dir": tmp / "instance",
+        "keys_dir": tmp / "keys",
+        "base_url": "https://badges.example.org",
+    }
+    if database_url:
+        overrides["database_url"] = database_url
+    settings = load_settings(environ={}, overrides=overrides)
     ctx = build_context(settings, mailer=MemoryMailer(), keystore=MemoryKeyStore())
     setup.initialize(
         ctx,
