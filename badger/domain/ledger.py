@@ -249,6 +249,7 @@ class _Compiled:
     """
 
     __slots__ = (
+        "infos",
         "listed",
         "listed_rules",
         "minimum_checks",
@@ -298,6 +299,7 @@ class _Compiled:
         self.series_memo: dict[str, SeriesCap | None] = {}
         self.minutes_memo: dict[int, Decimal] = {}
         self.texts_memo: dict[str, tuple[str, str, str]] = {}
+        self.infos: dict[str, tuple[Decimal | None, tuple[Decimal, ...]]] = {}
 
     def rule(self, name: str) -> CategoryRule:
         rule = self.rules.get(name)
@@ -324,6 +326,18 @@ class _Compiled:
                 self.series_memo.clear()
             cap = self.series_memo[series] = self.policy.series_cap(series)
             return cap
+
+    def info(self, category: str) -> tuple[Decimal | None, tuple[Decimal, ...]]:
+        """A category's cap and minimums (what placing credit there changes)."""
+        info = self.infos.get(category)
+        if info is None:
+            if len(self.infos) > 4096:
+                self.infos.clear()
+            info = self.infos[category] = (
+                self.rule(category).cap,
+                self.minimums.get(category, ()),
+            )
+        return info
 
     def texts(self, category: str) -> tuple[str, str, str]:
         """A category's reasons: exempt; within its cap; the head of "capped at"."""
@@ -788,28 +802,33 @@ def _allocate_flexible(
 
     flexible.sort(key=lambda e: (-e[1], e[0].id))
     if count == 2:
-        # The search's order: the first item's options, then the second's.
-        first, second = flexible
-        credit1, credit2 = first[1], second[1]
-        best_pair, best_score = None, None
-        for option1 in first[2]:
-            load1 = loads.get(option1, ZERO)
-            delta1, gained1 = _move(rule_of(option1).cap, minimums.get(option1, ()), load1, credit1)
-            for option2 in second[2]:
-                load2 = load1 + credit1 if option2 == option1 else loads.get(option2, ZERO)
-                delta2, gained2 = _move(
-                    rule_of(option2).cap, minimums.get(option2, ()), load2, credit2
-                )
-                score = (delta1 + delta2, gained1 + gained2)
-                if best_score is None or score > best_score:
-                    best_pair, best_score = (option1, option2), score
-        first[2], second[2] = best_pair  # type: ignore[misc]
-        for entry in flexible:
-            loads[entry[2]] = loads.get(entry[2], ZERO) + entry[1]
+        infos = compiled.infos
+        info2 = {o: infos.get(o) or compiled.info(o) for e in flexible for o in e[2]}
+        options = _best_of_two(flexible, loads, info2, None)
+        for entry, option in zip(flexible, options, strict=True):
+            entry[2] = option
+            loads[option] = loads.get(option, ZERO) + entry[1]
         return
 
     relevant = sorted({o for e in flexible for o in e[2]})
     cap_of = {o: rule_of(o).cap for o in relevant}
+    info = {o: (cap_of[o], minimums.get(o, ())) for o in relevant}
+    # No allocation can beat every item counted in full with every minimum
+    # still open met: the first allocation (in the search's order) that
+    # reaches this ceiling is the answer, and the search stops there.
+    still_open = 0
+    for o in relevant:
+        cap, load = cap_of[o], loads.get(o, ZERO)
+        counted = load if cap is None else min(cap, load)
+        still_open += sum(1 for minimum in minimums.get(o, ()) if not counted >= minimum)
+    ceiling = (sum((e[1] for e in flexible), ZERO), still_open)
+
+    if count == 3:
+        options = _best_of_three(flexible, loads, info, ceiling)
+        for entry, option in zip(flexible, options, strict=True):
+            entry[2] = option
+            loads[option] = loads.get(option, ZERO) + entry[1]
+        return
 
     def move(option: str, load: Decimal, credit: Decimal) -> tuple[Decimal, int]:
         return _move(cap_of[option], minimums.get(option, ()), load, credit)
@@ -818,29 +837,7 @@ def _allocate_flexible(
     choices = [e[2] for e in flexible]
     current = dict(loads)
     choice: list[str] = [""] * count
-    best: list[object] = [None, None, None]  # score, minimums, choice
-
-    if count == 3:
-        # At most 27 allocations: try them all, in the search's order.
-        def search(index: int, score: Decimal, mins: int) -> None:
-            if index == count:
-                if best[0] is None or (score, mins) > (best[0], best[1]):  # type: ignore[operator]
-                    best[0], best[1], best[2] = score, mins, list(choice)
-                return
-            credit = credits[index]
-            for option in choices[index]:
-                load = current.get(option, ZERO)
-                delta, gained = move(option, load, credit)
-                current[option] = load + credit
-                choice[index] = option
-                search(index + 1, score + delta, mins + gained)
-                current[option] = load
-
-        search(0, ZERO, 0)
-        for entry, option in zip(flexible, best[2], strict=True):  # type: ignore[arg-type]
-            entry[2] = option
-            loads[option] = loads.get(option, ZERO) + entry[1]
-        return
+    best: list[object] = [None, None, None, False]  # score, minimums, choice, at the ceiling
 
     suffix_remaining = [ZERO] * (count + 1)
     suffix_options: list[tuple[str, ...]] = [()] * (count + 1)
@@ -862,6 +859,7 @@ def _allocate_flexible(
         if index == count:
             if best[0] is None or (score, mins) > (best[0], best[1]):  # type: ignore[operator]
                 best[0], best[1], best[2] = score, mins, list(choice)
+                best[3] = (score, mins) == ceiling
             return
         key = (index, *(min(current.get(o, ZERO), limit_of[o]) for o in relevant))
         previous = seen.get(key)
@@ -890,11 +888,68 @@ def _allocate_flexible(
             choice[index] = option
             search(index + 1, score + delta, mins + gained)
             current[option] = load
+            if best[3]:
+                return
 
     search(0, ZERO, 0)
     for entry, option in zip(flexible, best[2], strict=True):  # type: ignore[arg-type]
         entry[2] = option
         loads[option] = loads.get(option, ZERO) + entry[1]
+
+
+def _best_of_two(
+    flexible: list[list],
+    loads: dict[str, Decimal],
+    info: dict[str, tuple[Decimal | None, tuple[Decimal, ...]]],
+    ceiling: tuple[Decimal, int] | None,
+) -> tuple[str, ...]:
+    """Every allocation of two items, in the search's order; the first best wins."""
+    (_, credit1, options1), (_, credit2, options2) = flexible
+    best: tuple[str, ...] = ()
+    best_score = None
+    for option1 in options1:
+        load1 = loads.get(option1, ZERO)
+        delta1, gained1 = _move(*info[option1], load1, credit1)
+        for option2 in options2:
+            load2 = load1 + credit1 if option2 == option1 else loads.get(option2, ZERO)
+            delta2, gained2 = _move(*info[option2], load2, credit2)
+            score = (delta1 + delta2, gained1 + gained2)
+            if best_score is None or score > best_score:
+                best, best_score = (option1, option2), score
+                if score == ceiling:
+                    return best
+    return best
+
+
+def _best_of_three(
+    flexible: list[list],
+    loads: dict[str, Decimal],
+    info: dict[str, tuple[Decimal | None, tuple[Decimal, ...]]],
+    ceiling: tuple[Decimal, int],
+) -> tuple[str, ...]:
+    """Every allocation of three items, in the search's order; the first best wins."""
+    (_, credit1, options1), (_, credit2, options2), (_, credit3, options3) = flexible
+    best: tuple[str, ...] = ()
+    best_score = None
+    for option1 in options1:
+        load1 = loads.get(option1, ZERO)
+        delta1, gained1 = _move(*info[option1], load1, credit1)
+        for option2 in options2:
+            load2 = load1 + credit1 if option2 == option1 else loads.get(option2, ZERO)
+            delta2, gained2 = _move(*info[option2], load2, credit2)
+            for option3 in options3:
+                load3 = loads.get(option3, ZERO)
+                if option3 == option1:
+                    load3 = load3 + credit1
+                if option3 == option2:
+                    load3 = load3 + credit2
+                delta3, gained3 = _move(*info[option3], load3, credit3)
+                score = (delta1 + delta2 + delta3, gained1 + gained2 + gained3)
+                if best_score is None or score > best_score:
+                    best, best_score = (option1, option2, option3), score
+                    if score == ceiling:
+                        return best
+    return best
 
 
 def _move(
