@@ -247,6 +247,8 @@ def test_own_badge_page_has_every_share_tool(client, initialized, award):
     html = client.get(f"/badges/{award.public_id}").get_data(as_text=True)
     page_url = f"https://badges.example.org/credentials/{award.public_id}"
     assert f'<link rel="canonical" href="{page_url}">' in html
+    assert f'<meta property="og:url" content="{page_url}">' in html
+    assert '<meta name="twitter:card" content="summary">' in html
     linkedin = htmlmod.unescape(
         html.split('href="https://www.linkedin.com/profile/add?')[1].split('"')[0]
     )
