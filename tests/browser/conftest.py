@@ -148,6 +148,7 @@ def signed_in(browser: Any, live_server: live.LiveServer) -> dict[str, Any]:
     for role, email, password in [
         ("admin", live.ADMIN_EMAIL, live.ADMIN_PASSWORD),
         ("learner", live.LEARNER_EMAIL, live.LEARNER_PASSWORD),
+        ("grace", live.OTHER_LEARNER_EMAIL, live.LEARNER_PASSWORD),
     ]:
         ctx = _new_context(browser, live_server)
         sign_in(ctx.new_page(), email, password)
@@ -170,3 +171,29 @@ def as_learner(
 ) -> Iterator[Any]:
     ctx = _new_context(browser, live_server, storage_state=signed_in["learner"])
     yield from _watched(ctx, problems)
+
+
+@pytest.fixture
+def browse(
+    browser: Any, live_server: live.LiveServer, signed_in: dict[str, Any], problems: PageProblems
+) -> Iterator[Any]:
+    """Factory for journeys with several people: ``browse("admin")``, ``browse(None)``.
+
+    Each call is a separate browser context (its own cookies), signed in as
+    ``admin``, ``learner`` (Ada), ``grace``, or nobody; every page is watched.
+    """
+    contexts: list[Any] = []
+
+    def open_as(who: str | None) -> Any:
+        state = {"storage_state": signed_in[who]} if who else {}
+        ctx = _new_context(browser, live_server, **state)
+        contexts.append(ctx)
+        page = ctx.new_page()
+        problems.watch(page)
+        return page
+
+    yield open_as
+    found = problems.all()
+    for ctx in contexts:
+        ctx.close()
+    assert not found, "the pages reported problems:\n" + "\n".join(found)

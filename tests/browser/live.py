@@ -30,6 +30,7 @@ ADMIN_EMAIL = "admin@ismsx.example.org"
 ADMIN_PASSWORD = "browser admin password"
 LEARNER_EMAIL = "ada@example.org"
 LEARNER_PASSWORD = "browser learner password"
+OTHER_LEARNER_EMAIL = "grace@example.org"
 SHOWCASE_ACHIEVEMENT = "social-analytics-101"
 
 CHROMIUM = Path("/usr/bin/chromium")
