@@ -15,6 +15,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -134,8 +135,8 @@ def same(a: object, b: object) -> None:
 
 # ---------------------------------------------------------------- properties
 
-ORACLE = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-FAST = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+ORACLE = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @ORACLE
@@ -149,6 +150,35 @@ def test_compute_gives_the_reference_ledger_line_for_line(policy, items, window)
 def test_the_allocation_search_gives_the_reference_allocation_with_many_flexible_items(
     policy, items, window
 ):
+    same(compute(policy, items, window), reference_compute(policy, items, window))
+
+
+@st.composite
+def placeable(draw: st.DrawFn, count: int) -> list[LedgerItem]:
+    """Exactly ``count`` eligible items, each allowed in two or three categories."""
+    return [
+        LedgerItem(
+            id=f"f{n}",
+            name=f"flexible {n}",
+            credits=draw(st.sampled_from(AMOUNTS[1:])),
+            categories=tuple(
+                draw(
+                    st.lists(st.sampled_from(ITEM_CATEGORIES), min_size=2, max_size=3, unique=True)
+                )
+            ),
+            earned_at=START + timedelta(days=draw(st.sampled_from([1, 2, 2]))),
+        )
+        for n in range(count)
+    ]
+
+
+@pytest.mark.parametrize("count", [2, 3, 4, 6])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_each_size_of_allocation_search_gives_the_reference_allocation(count, data):
+    policy = data.draw(policies())
+    items = data.draw(placeable(count)) + data.draw(item_lists(max_size=4))
+    window = CycleWindow(START, DEADLINE)
     same(compute(policy, items, window), reference_compute(policy, items, window))
 
 
