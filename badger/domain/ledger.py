@@ -614,7 +614,7 @@ def _run(
 
     # 3. Series caps: the most valuable attendances are kept, earlier first among equals.
     for name, members in series.items():
-        cap = series_memo[name]
+        cap = compiled.series_cap(name)
         assert cap is not None  # noqa: S101 - grouped only when capped
         if cap.max_credits is not None or (
             cap.max_items is not None and len(members) > cap.max_items
