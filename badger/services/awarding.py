@@ -29,6 +29,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from badger.domain.errors import Conflict, NotFound, ValidationError
@@ -49,7 +51,7 @@ from badger.services.context import Context
 from badger.services.issue import IssuedAward, IssueRequest, add_award, learner_for
 from badger.services.validation import validate
 from badger.store.db import UnitOfWork
-from badger.store.models import Achievement, Award, Issuer, Learner, Submission
+from badger.store.models import Achievement, Award, Issuer, Learner, Submission, new_public_id
 from badger.store.models import CompletionEvent as EventRow
 
 MAX_CASCADE = 25
@@ -363,42 +365,44 @@ def record_event(
         if existing is not None:
             return EventResult(existing.public_id, False, ())
         learner, _ = learner_for(uow, payload["recipient"], payload.get("recipient_name"))
-        row = EventRow(
-            learner=learner,
-            kind=payload["kind"],
-            occurred_at=occurred_at,
-            data=dict(payload.get("data") or {}),
-            source=source,
-            idempotency_key=scoped_key,
-            received_at=now,
+        uow.session.flush()  # the learner, if new
+        event_id, kind = new_public_id(), payload["kind"]
+        # ON CONFLICT DO NOTHING instead of a SAVEPOINT around an ORM insert: a
+        # concurrent event with the same key (PostgreSQL) makes this insert wait
+        # for it, then insert nothing, and the transaction stays usable.
+        insert = (sqlite_insert if uow.session.get_bind().dialect.name == "sqlite" else pg_insert)(
+            EventRow.__table__
         )
-        if uow.concurrent_writers:
-            savepoint = uow.session.begin_nested()
-            try:
-                uow.session.add(row)
-                uow.session.flush()
-            except IntegrityError:
-                savepoint.rollback()
-                raise Conflict("this idempotency key was used concurrently; retry") from None
-            savepoint.commit()
-        else:
-            # SQLite: the idempotency check above ran under the write lock.
-            uow.session.add(row)
-            uow.session.flush()
+        inserted = uow.session.execute(
+            insert.values(
+                public_id=event_id,
+                learner_id=learner.id,
+                kind=kind,
+                occurred_at=occurred_at,
+                data=dict(payload.get("data") or {}),
+                source=source,
+                idempotency_key=scoped_key,
+                received_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["idempotency_key"])
+            .returning(EventRow.__table__.c.id)
+        ).scalar()
+        if inserted is None:
+            raise Conflict("this idempotency key was used concurrently; retry")
         audit.record(
             uow,
             actor=actor,
             action="event.record",
             subject_type="event",
-            subject_id=row.public_id,
+            subject_id=event_id,
             now=now,
-            kind=row.kind,
+            kind=kind,
             source=source,
         )
         result = evaluate(
-            ctx, uow, learner, Dependencies(event_kinds=frozenset({row.kind})), actor=actor
+            ctx, uow, learner, Dependencies(event_kinds=frozenset({kind})), actor=actor
         )
-        return EventResult(row.public_id, True, result.awarded)
+        return EventResult(event_id, True, result.awarded)
 
 
 def reevaluate(ctx: Context, recipient: str, *, actor: str) -> Evaluation:
