@@ -105,7 +105,12 @@ def _wrk(url: str, seconds: int) -> tuple[float, float, str]:
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     p99 = _parse_latency_ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return rps, p99, (f"{errors.group(1)} non-2xx answers" if errors else "")
+    spread = ", ".join(
+        f"p{q} {_parse_latency_ms(v):.1f} ms"
+        for q, v in re.findall(r"^\s+(50|90)%\s+(\S+)", out, re.M)
+    )
+    notes = [spread] + ([f"{errors.group(1)} non-2xx answers"] if errors else [])
+    return rps, p99, "; ".join(notes)
 
 
 def main() -> None:

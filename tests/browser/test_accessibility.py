@@ -122,7 +122,15 @@ def test_pages_fit_a_phone_screen_without_sideways_scrolling(browser, live_serve
     try:
         page = phone.new_page()
         sign_in(page, live.LEARNER_EMAIL, live.LEARNER_PASSWORD)
-        for path in ["/", "/verify", f"/credentials/{live_server.award_id}", "/dashboard"]:
+        credential = live_server.page(f"/credentials/{live_server.award_id}")
+        for path in [
+            "/",
+            "/verify",
+            f"/verify?url={credential}",
+            f"/credentials/{live_server.award_id}",
+            "/dashboard",
+            f"/badges/{live_server.award_id}",
+        ]:
             page.goto(path)
             overflow = page.evaluate(
                 "document.documentElement.scrollWidth - document.documentElement.clientWidth"
