@@ -13,7 +13,7 @@ What makes it safe:
 * Only anonymous requests: no ``Cookie`` and no ``Authorization`` header.  A
   signed-in owner always sees the live page; nothing personal is ever stored.
 * Only answers that set no cookie, with status 200 and a body of at most
-  256 KiB, keyed by path, query and the ``Accept`` header (the credential URL
+  256 KiB, keyed by host, path, query and the ``Accept`` header (the credential URL
   negotiates HTML, JSON-LD or a JWT by ``Accept``).  Conditional requests
   (``If-None-Match``/``If-Modified-Since``) go to the app, which answers 304.
 * Bounded: at most 1,024 entries and 32 MiB per process, least recently used
@@ -83,7 +83,7 @@ class MicroCache:
         self.app = app
         self.ttl = ttl
         self.clock = clock
-        self._entries: OrderedDict[tuple[str, str, str], _Entry] = OrderedDict()
+        self._entries: OrderedDict[tuple[str, str, str, str], _Entry] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
 
@@ -91,6 +91,7 @@ class MicroCache:
         if not _cacheable_request(environ):
             return self.app(environ, start_response)
         key = (
+            environ.get("HTTP_HOST", ""),
             environ.get("PATH_INFO", ""),
             environ.get("QUERY_STRING", ""),
             environ.get("HTTP_ACCEPT", ""),
@@ -108,7 +109,11 @@ class MicroCache:
         return self._fill(key, environ, start_response, now)
 
     def _fill(
-        self, key: tuple[str, str, str], environ: Environ, start_response: StartResponse, now: float
+        self,
+        key: tuple[str, str, str, str],
+        environ: Environ,
+        start_response: StartResponse,
+        now: float,
     ) -> Iterable[bytes]:
         captured: dict[str, Any] = {}
         written: list[bytes] = []
@@ -143,7 +148,7 @@ class MicroCache:
                 return False
         return True
 
-    def _store(self, key: tuple[str, str, str], entry: _Entry) -> None:
+    def _store(self, key: tuple[str, str, str, str], entry: _Entry) -> None:
         with self._lock:
             old = self._entries.pop(key, None)
             if old is not None:
