@@ -13,7 +13,7 @@ from badger.proofs.keystore import MemoryKeyStore
 from badger.services import awarding, catalog, setup
 from badger.services.context import build_context
 from badger.services.mail import MemoryMailer
-from badger.store.models import Award, CompletionEvent
+from badger.store.models import AuditEntry, Award, CompletionEvent
 
 QUIZ_RULE = {
     "event": "course.completed",
@@ -219,5 +219,11 @@ def test_concurrent_events_award_exactly_once(fresh_database_url, tmp_path):
         assert len(results) == 8
         assert sum(len(r.awarded) for r in results) == 1
         assert awards(ctx) == 1
+        # The awards that lost the race left no audit entry behind.
+        with ctx.uow() as uow:
+            issued = uow.session.scalar(
+                select(func.count(AuditEntry.id)).where(AuditEntry.action == "award.issue")
+            )
+        assert issued == 1
     finally:
         ctx.engine.dispose()

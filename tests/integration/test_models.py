@@ -169,3 +169,42 @@ def test_failed_unit_of_work_leaves_nothing_and_runs_no_side_effects(ctx):
     with ctx.uow() as uow:
         uow.after_commit(lambda: sent.append("mail"))
     assert sent == ["mail"]
+
+
+def _audit_actions(ctx):
+    with ctx.uow() as uow:
+        return list(uow.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
+
+
+def test_audit_entries_go_in_at_commit_in_order_and_vanish_with_a_rollback(ctx):
+    from badger.services import audit
+
+    with ctx.uow() as uow:
+        for action in ("first", "second"):
+            audit.record(uow, actor="t", action=action, subject_type="t", subject_id="1", now=WHEN)
+        assert uow.session.scalar(select(AuditEntry.id)) is None  # queued, not yet written
+    with pytest.raises(RuntimeError), ctx.uow() as uow:
+        audit.record(uow, actor="t", action="lost", subject_type="t", subject_id="1", now=WHEN)
+        raise RuntimeError("boom")
+    assert _audit_actions(ctx) == ["first", "second"]
+
+
+def test_a_rolled_back_savepoint_drops_the_audit_entries_queued_inside_it(ctx):
+    from badger.services import audit
+
+    with ctx.uow() as uow:
+        audit.record(uow, actor="t", action="kept", subject_type="t", subject_id="1", now=WHEN)
+        with pytest.raises(IntegrityError), uow.session.begin_nested():
+            audit.record(uow, actor="t", action="raced", subject_type="t", subject_id="1", now=WHEN)
+            uow.session.execute(text("INSERT INTO learner (display_name) VALUES (NULL)"))
+        with uow.session.begin_nested():
+            audit.record(
+                uow, actor="t", action="released", subject_type="t", subject_id="2", now=WHEN
+            )
+        assert [e.action for e in audit.recent(uow)] == ["released", "kept"]
+    assert _audit_actions(ctx) == ["kept", "released"]
+
+
+def test_only_postgresql_units_of_work_share_the_database_with_other_writers(ctx, db_backend):
+    with ctx.uow() as uow:
+        assert uow.concurrent_writers is (db_backend == "postgresql")
