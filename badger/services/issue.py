@@ -244,7 +244,9 @@ def learner_for(uow: UnitOfWork, raw: str, name: str | None) -> tuple[Learner, L
     display = (name or "").strip() or (
         ident.value.split("@", 1)[0] if ident.kind is IdentifierKind.EMAIL else ident.value
     )
-    learner = Learner(display_name=display[:200])
+    # A learner first seen here has no account yet; saying so spares the claim
+    # offer a lazy load.
+    learner = Learner(display_name=display[:200], account=None)
     row = LearnerIdentifier(kind=ident.kind.value, value=ident.value, is_primary=True)
     learner.identifiers.append(row)
     if not uow.concurrent_writers:
