@@ -84,6 +84,9 @@ class Guarded:
 GUARDED: tuple[Guarded, ...] = (
     Guarded("/login", "login"),
     Guarded("/signup", "signup"),
+    # Also send a confirmation mail to an address the caller names: one budget with sign-up.
+    Guarded("/email/verify", "signup"),
+    Guarded("/account/identifiers/email", "signup"),
     Guarded("/password/forgot", "password_reset"),
     Guarded("/password/reset/<token>", "password_reset"),
     Guarded("/claim/<token>", "claim"),

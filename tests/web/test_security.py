@@ -216,6 +216,18 @@ def test_claim_links_are_limited(make_client):
     assert second.status_code == 429
 
 
+def test_requests_that_send_a_confirmation_mail_share_the_signup_budget(make_client):
+    client = make_client(rate_limits="signup=1/minute")
+    form = {"display_name": "Someone", "password": "a long enough passphrase"}
+    assert client.submit("/signup", {"email": "one@example.org", **form}).status_code == 200
+    client.login(ADMIN_EMAIL)
+    token = client.csrf_token("/account/identifiers")
+    response = client.post(
+        "/account/identifiers/email", data={"csrf_token": token, "email": "two@example.org"}
+    )
+    assert response.status_code == 429
+
+
 def test_limits_can_be_turned_off(make_client):
     client = make_client(rate_limits="off")
     for _ in range(8):
