@@ -15,6 +15,7 @@ What "hide from public view" means (decided here, shown on the owner's page):
 
 from __future__ import annotations
 
+import functools
 import html
 import io
 from dataclasses import dataclass
@@ -72,8 +73,13 @@ def linkedin_url(
     return f"{LINKEDIN_ADD_TO_PROFILE}?{urlencode(params)}"
 
 
+@functools.lru_cache(maxsize=1024)  # ~15 KiB each
 def qr_svg(url: str, *, title: str = "QR code") -> str:
-    """An SVG QR code of ``url`` (no XML declaration: it is embedded in a page)."""
+    """An SVG QR code of ``url`` (no XML declaration: it is embedded in a page).
+
+    Memoised: drawing one costs ~10 ms, most of a badge page's time, and a
+    credential's URL never changes.
+    """
     out = io.BytesIO()
     segno.make(url, error="m").save(
         out,
