@@ -42,9 +42,16 @@ class AccountView:
     learner_public_id: str
     roles: frozenset[Role]
     is_active: bool
+    # Changes whenever the password does: sessions carry it, so a password
+    # change or reset signs out every other session of the account.
+    session_key: str = ""
 
     def has_role(self, role: Role | str) -> bool:
         return Role(role) in self.roles
+
+
+def _session_key(password_hash: str | None) -> str:
+    return hashlib.sha256(("badger-session:" + (password_hash or "")).encode()).hexdigest()[:16]
 
 
 def _view(account: Account) -> AccountView:
@@ -55,6 +62,7 @@ def _view(account: Account) -> AccountView:
         learner_public_id=account.learner.public_id,
         roles=effective_roles(account.role_names),
         is_active=account.is_active,
+        session_key=_session_key(account.password_hash),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
@@ -31,7 +32,9 @@ class User(UserMixin):
         self.via_token = via_token
 
     def get_id(self) -> str:
-        return self.view.public_id
+        # Flask-Login's "alternative token": the session names the account and
+        # the password it signed in with, so a reset ends the other sessions.
+        return f"{self.view.public_id}.{self.view.session_key}"
 
     @property
     def is_active(self) -> bool:
@@ -42,9 +45,12 @@ class User(UserMixin):
 
 
 @login_manager.user_loader
-def _load_user(public_id: str) -> User | None:
+def _load_user(session_id: str) -> User | None:
+    public_id, _, key = session_id.partition(".")
     view = accounts.load_account(get_context(), public_id)
-    return User(view) if view else None
+    if view is None or not hmac.compare_digest(key, view.session_key):
+        return None
+    return User(view)
 
 
 @login_manager.request_loader

@@ -157,6 +157,24 @@ def test_password_reset_sets_a_new_password_once(client, initialized, mailer, cr
     assert again.status_code == 404
 
 
+def test_a_password_reset_signs_out_every_other_session(
+    app, client, initialized, mailer, create_account
+):
+    create_account("pat@example.org")
+    elsewhere = app.test_client()
+    assert elsewhere.login("pat@example.org", PASSWORD).status_code == 302
+    assert elsewhere.get("/dashboard").status_code == 200
+    client.submit("/password/forgot", {"email": "pat@example.org"})
+    client.submit(
+        link_in(mailer, "/password/reset/"), {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+    )
+    signed_out = elsewhere.get("/dashboard")
+    assert signed_out.status_code == 302
+    assert "/login" in signed_out.headers["Location"]
+    assert elsewhere.login("pat@example.org", NEW_PASSWORD).status_code == 302
+    assert elsewhere.get("/dashboard").status_code == 200
+
+
 def test_reset_link_dies_when_the_password_changes_otherwise(
     client, initialized, mailer, create_account
 ):
