@@ -46,7 +46,7 @@ from badger.domain.requirements import (
     Rule,
     parse_rule,
 )
-from badger.services import audit, catalog
+from badger.services import audit, catalog, cycles
 from badger.services.context import Context
 from badger.services.issue import IssuedAward, IssueRequest, add_award, learner_for
 from badger.services.validation import validate
@@ -222,6 +222,7 @@ def _load_facts(
 class Evaluation:
     awarded: tuple[IssuedAward, ...]
     outcomes: dict[str, Outcome]
+    renewed: tuple[str, ...] = ()  # certification cycles the awards completed (auto-renew)
 
 
 def evaluate(
@@ -270,7 +271,12 @@ def evaluate(
                 awarded.append(issued)
                 new_slugs.add(slug)
         pending = index.affected(Dependencies(achievements=frozenset(new_slugs)))
-    return Evaluation(tuple(awarded), outcomes)
+    renewed: list[str] = []
+    if awarded or triggers.activities:
+        # A new badge or an approved activity can complete a renewal cycle
+        # whose policy renews automatically: the cascade ends in the renewal.
+        renewed = cycles.after_award(ctx, uow, learner.id, actor=actor)
+    return Evaluation(tuple(awarded), outcomes, tuple(renewed))
 
 
 def _recipient_of(learner: Learner) -> str:

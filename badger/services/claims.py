@@ -42,7 +42,9 @@ from badger.store.models import (
     Account,
     Achievement,
     Award,
+    CertificationCycle,
     ClaimToken,
+    CycleRequest,
     Issuer,
     Learner,
     LearnerIdentifier,
@@ -330,6 +332,8 @@ def _merge(
     session.execute(
         update(EventRow).where(EventRow.learner_id == source.id).values(learner_id=target.id)
     )
+    # A cycle left behind keeps the placeholder row (its delete below fails).
+    _move_cycles(uow, source, target)
     for moving in list(source.identifiers):
         # The account's learner keeps its own primary address.
         moving.is_primary = False
@@ -361,6 +365,34 @@ def _merge(
         kept_apart=tuple(kept),
     )
     return merged, triggers
+
+
+def _move_cycles(uow: UnitOfWork, source: Learner, target: Learner) -> None:
+    """Certification cycles (and their requests) follow the badges to ``target``.
+
+    An open cycle under a policy the target already has open stays with the
+    placeholder (one open cycle per learner and policy).
+    """
+    session = uow.session
+    open_keys = set(
+        session.scalars(
+            select(CertificationCycle.open_policy_key).where(
+                CertificationCycle.learner_id == target.id,
+                CertificationCycle.open_policy_key.is_not(None),
+            )
+        )
+    )
+    for cycle in session.scalars(
+        select(CertificationCycle).where(CertificationCycle.learner_id == source.id)
+    ):
+        if cycle.open_policy_key is not None and cycle.open_policy_key in open_keys:
+            continue
+        session.execute(
+            update(CycleRequest)
+            .where(CycleRequest.cycle_id == cycle.id)
+            .values(learner_id=target.id)
+        )
+        cycle.learner_id = target.id
 
 
 # ---------------------------------------------------------------- reading

@@ -1,16 +1,18 @@
 """Claim links: awards to unproved addresses are claimed once, before they expire."""
 
 import hashlib
+import json
 import re
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from badger.domain.achievements import AchievementSpec
 from badger.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from badger.services import accounts, awarding, awards, catalog, claims, review
+from badger.services import accounts, awarding, awards, catalog, claims, cycles, review
 from badger.services.issue import IssueRequest, add_award
 from badger.store.models import AuditEntry, Award, ClaimToken, Learner, LearnerIdentifier
 from tests.conftest import PASSWORD
@@ -175,6 +177,46 @@ def test_claiming_moves_the_placeholders_awards_and_events_onto_the_account(
     with badge.uow() as uow:
         assert uow.session.scalar(select(Learner).where(Learner.public_id == placeholder)) is None
         assert uow.session.scalar(select(func.count(Learner.id))) == 2  # admin + Nina
+
+
+def test_a_merge_moves_the_placeholders_certification_cycle_and_its_requests(
+    badge, create_account, mailer
+):
+    catalog.create_achievement(
+        badge,
+        issuer_slug="default",
+        spec=AchievementSpec(
+            slug="csms",
+            name="Certified Strategist",
+            description="The certification.",
+            criteria_narrative="Renew every cycle.",
+            achievement_type="Certification",
+        ),
+    )
+    policy = json.loads((Path(__file__).parents[2] / "examples" / "csms-policy.json").read_text())
+    cycles.import_policy(badge, policy, actor="t")
+    issue(badge, "old@example.org")
+    placeholder, _ = learner_of(badge, "old@example.org")
+    cycle = cycles.start_cycle(
+        badge, recipient="old@example.org", policy_key="csms", start=badge.now(), actor="t"
+    )
+    request = cycles.request_change(
+        badge,
+        learner_public_id=placeholder,
+        cycle_public_id=cycle.public_id,
+        kind="extension",
+        reason="A hard year",
+        days=60,
+    )
+    account = create_account("new@example.org")
+    claims.claim(badge, token_from(mailer.sent[0]), account)
+    (mine,) = cycles.learner_cycles(badge, account.learner_public_id)
+    assert mine.cycle.public_id == cycle.public_id
+    assert [r.public_id for r in cycles.requests_of(badge, account.learner_public_id)] == [
+        request.public_id
+    ]
+    with badge.uow() as uow:
+        assert uow.session.scalar(select(Learner).where(Learner.public_id == placeholder)) is None
 
 
 def test_a_merge_moves_submissions_and_keeps_their_place_in_the_queue(

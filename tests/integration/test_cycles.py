@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from badger.domain.achievements import AchievementSpec
 from badger.domain.errors import Conflict, NotFound, ValidationError
-from badger.services import catalog, cycles, status
+from badger.services import awarding, catalog, cycles, status
 from badger.services.issue import IssueRequest, issue_award
 from badger.services.verification import verify_input
 from badger.store.models import AuditEntry, Award, CycleReminder
@@ -652,6 +652,35 @@ def test_after_award_renews_a_satisfied_auto_renew_cycle(ctx, ada):
     with ctx.uow() as uow:
         learner_id = uow.session.scalar(select(Award.learner_id).limit(1))
         assert cycles.after_award(ctx, uow, learner_id, actor="engine") == [auto.public_id]
+
+
+def test_an_event_completing_the_last_unit_renews_an_auto_renew_cycle(ctx, ada):
+    # Event -> award -> ledger satisfied -> renewal credential, in one transaction.
+    cycles.import_policy(ctx, policy_doc(key="csms-auto", auto_renew=True), actor="test")
+    auto = cycles.start_cycle(
+        ctx, recipient=ADA, policy_key="csms-auto", certification="csms", start=START, actor="t"
+    )
+    catalog.create_achievement(
+        ctx,
+        issuer_slug="default",
+        spec=spec("content-live", "2", "content-strategy", rules={"event": "course.done"}),
+    )
+    for n, slug in enumerate(s for s in FULL if s != "content-b"):
+        earn(ctx, slug, START + timedelta(days=10 + n))
+    for n in range(6):
+        earn(ctx, "webinar", START + timedelta(days=40 + 20 * n), cycle_key=f"session-{n}")
+    assert cycles.get_cycle(ctx, auto.public_id).status == "active"
+    result = awarding.record_event(
+        ctx,
+        {"recipient": ADA, "kind": "course.done", "data": {}},
+        idempotency_key="live-1",
+        source="lms",
+        actor="engine",
+    )
+    assert [a.achievement_slug for a in result.awarded] == ["content-live"]
+    renewed = cycles.get_cycle(ctx, auto.public_id)
+    assert renewed.status == "renewed"
+    assert award_status(ctx, renewed.renewal_award_id) == "active"
 
 
 def test_revoking_a_counted_badge_suspends_the_renewal_pending_review(ctx, cycle):
