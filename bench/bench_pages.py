@@ -129,6 +129,9 @@ def main() -> None:
         "BADGER_LOG_LEVEL": "WARNING",
         "BADGER_RATE_LIMITS": "verify=100000000/minute",
     }
+    # BADGER_PAGE_CACHE_SECONDS=0 measures the pages without the anonymous page cache.
+    if "BADGER_PAGE_CACHE_SECONDS" in os.environ:
+        env["BADGER_PAGE_CACHE_SECONDS"] = os.environ["BADGER_PAGE_CACHE_SECONDS"]
     bindir = Path(sys.executable).parent
 
     def cli(*args: str) -> str:
