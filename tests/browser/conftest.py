@@ -75,6 +75,7 @@ class PageProblems:
     def __init__(self) -> None:
         self.console: list[str] = []
         self.errors: list[str] = []
+        self.allowed: list[str] = []
 
     def watch(self, page: Any) -> None:
         page.on("console", self._on_console)
@@ -89,11 +90,16 @@ class PageProblems:
         return [m for m in self.console if "Content Security Policy" in m]
 
     def expected(self, fragment: str) -> None:
-        """Forget console errors a test provoked on purpose (e.g. a 404 it asked for)."""
-        self.console = [m for m in self.console if fragment not in m]
+        """Ignore console errors a test provokes on purpose (e.g. a 404 it asked for).
+
+        Also those still on their way: chromium may report the message after
+        the response the test waited for.
+        """
+        self.allowed.append(fragment)
 
     def all(self) -> list[str]:
-        return self.console + [f"uncaught: {e}" for e in self.errors]
+        console = [m for m in self.console if not any(f in m for f in self.allowed)]
+        return console + [f"uncaught: {e}" for e in self.errors]
 
 
 @pytest.fixture
