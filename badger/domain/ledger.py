@@ -15,7 +15,12 @@ Order of the rules (each line names the rule that touched it):
    count only with it; conferences count their documented learning minutes
    only (minutes → credits by the policy's rate), nothing without an outline.
 3. **Series caps** — repeated attendance of one recurring series counts up to
-   a number of items and/or credits (the best items are kept).
+   a number of items and/or credits.  The attendances kept are the ones that
+   count most in all (with the allocation below), so adding an award never
+   lowers counted credit: the most valuable ones when that is the best choice
+   (members allowed in the same categories), otherwise the best of the choices
+   the cap allows, compared exactly up to a bound (see "series caps" below;
+   beyond it the most valuable ones, and the lines say so).
 4. **Category caps with exemptions** — each category counts up to its cap
    (named categories are uncapped).  An item allowed in several categories goes
    where it counts most: the allocation maximises counted credit (exact
@@ -36,6 +41,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import ROUND_DOWN, Decimal
+from itertools import product
 from operator import attrgetter, itemgetter
 
 ZERO = Decimal("0")
@@ -612,7 +618,12 @@ def _run(
         entry.append(category)
         loads[category] = loads.get(category, ZERO) + credit
 
-    # 3. Series caps: the most valuable attendances are kept, earlier first among equals.
+    # 3. Series caps: the most valuable attendances are kept, earlier first among
+    # equals, where that is the best choice: when every member of the series has
+    # the same categories and keeping more credit can only count more there (one
+    # category, or a cap on attendances only).  Otherwise which attendances to
+    # keep is searched (see "series caps" below).
+    searched: list[tuple[str, SeriesCap, list[list], list[tuple[str, ...]]]] = []
     for name, members in series.items():
         cap = compiled.series_cap(name)
         assert cap is not None  # noqa: S101 - grouped only when capped
@@ -621,6 +632,17 @@ def _run(
         ):
             # Members are in earned order and the sort is stable (also reversed).
             members.sort(key=_CREDIT, reverse=True)
+            first = members[0][0].categories
+            uniform = True
+            for entry in members:
+                if entry[0].categories != first:
+                    uniform = False
+                    break
+            if not uniform or (cap.max_credits is not None and len(first) > 1):
+                keys = _series_search_keys(compiled, cap, members)
+                if keys is not None:
+                    searched.append((name, cap, members, keys))
+                    continue
             total = ZERO
             for position, entry in enumerate(members, start=1):
                 item, credit = entry
@@ -662,6 +684,8 @@ def _run(
                 category = options[0]
             entry.append(category)
             loads[category] = loads.get(category, ZERO) + credit
+    if searched:
+        _search_series(compiled, searched, loads, flexible, lines)
 
     # 4a. Allocation: the items allowed in several categories, by the exact search.
     if flexible:
@@ -725,6 +749,283 @@ def _run(
     # (The totals add the categories without load as zeros: the same exact sum.)
     counted_total = sum(used.values(), ZERO)
     return order, categories_total, counted_total, achieved
+
+
+# ---------------------------------------------------------------- series caps
+#
+# Which attendances of a capped series to keep, when keeping the most valuable
+# ones (greedy, by credit) may not be best: the members are allowed in different
+# categories (a larger attendance in a full category would push out one that
+# counts where there is room), or they share several categories under a cap on
+# credits (which attendance takes the last of the series' credit changes where
+# the items can go).  Every choice the cap allows is compared by the counted
+# total it leads to (with the exact allocation of the items allowed in several
+# categories), the greedy choice first, so a choice replaces it only when it
+# counts strictly more:
+#
+# - a cap on attendances only: within a set of members allowed in the same
+#   categories more credit never counts less, so only how many members of each
+#   set to keep (its most valuable ones) is chosen;
+# - a cap on credits: every subset of at most ``max_items`` members, each
+#   taking the series' credit in the greedy order (so the last one kept may be
+#   cut), for a series of at most ``_SERIES_SUBSET_MEMBERS`` members.
+#
+# Every capped series of the learner that needs it is searched jointly, up to
+# ``_SERIES_CHOICES`` combinations in all; beyond that (or beyond the member
+# limit) every series falls back to greedy and the lines it trims say so.  In
+# that fallback (only) adding an award may lower counted credit.  Choices that
+# put the same credits in the same category sets are evaluated once, and the
+# search stops at a choice that fills every category it can reach.  Each
+# evaluation runs the exact allocation, so the search costs a few milliseconds
+# in ordinary cases but up to about 2 s in the worst case measured (9
+# attendances of distinct credit across two category sets under a cap on
+# credits, plus 8 items allowed in three categories).
+
+_SERIES_CHOICES = 512
+_SERIES_SUBSET_MEMBERS = 9
+_TOO_MANY = " (too many combinations to compare: the attendances with most credit were kept)"
+
+
+def _option_set(compiled: _Compiled, categories: tuple[str, ...]) -> tuple[str, ...]:
+    return categories if len(categories) == 1 else compiled.options(categories)
+
+
+def _series_search_keys(
+    compiled: _Compiled, cap: SeriesCap, members: list[list]
+) -> list[tuple[str, ...]] | None:
+    """The members' category sets when greedy may not be best, else ``None``.
+
+    Greedy is best when the cap does not bite (every member counts in full), or
+    when every member is allowed in the same categories and, under a cap on
+    credits, in one category only.
+    """
+    max_items, max_credits = cap.max_items, cap.max_credits
+    if not (max_items is not None and len(members) > max_items) and not (
+        max_credits is not None and sum((e[1] for e in members), ZERO) > max_credits
+    ):
+        return None
+    keys = [_option_set(compiled, e[0].categories) for e in members]
+    first = keys[0]
+    if all(key == first for key in keys) and (max_credits is None or len(first) == 1):
+        return None
+    return keys
+
+
+def _series_limits(cap: SeriesCap) -> str:
+    if cap.max_items is not None and cap.max_credits is not None:
+        return f"{cap.max_items} attendances and {cap.max_credits} credits"
+    if cap.max_items is not None:
+        return f"{cap.max_items} attendances"
+    return f"{cap.max_credits} credits"
+
+
+def _series_allowed(
+    cap: SeriesCap, members: list[list], kept: tuple[bool, ...] | None
+) -> list[Decimal | None]:
+    """What each member (in greedy order) counts: ``None`` when trimmed.
+
+    ``kept`` None is the greedy choice (the first ``max_items``); otherwise the
+    members kept (at most ``max_items`` of them).  The kept members take the
+    series' credit in order.
+    """
+    max_items, max_credits = cap.max_items, cap.max_credits
+    out: list[Decimal | None] = []
+    total = ZERO
+    for index, entry in enumerate(members):
+        if kept is None:
+            if max_items is not None and index >= max_items:
+                out.append(None)
+                continue
+        elif not kept[index]:
+            out.append(None)
+            continue
+        allowed = entry[1]
+        if max_credits is not None:
+            allowed = max(ZERO, min(allowed, max_credits - total))
+            if allowed <= ZERO:
+                out.append(None)
+                continue
+        total += allowed
+        out.append(allowed)
+    return out
+
+
+def _apply_series(
+    name: str,
+    cap: SeriesCap,
+    members: list[list],
+    kept: tuple[bool, ...] | None,
+    lines: dict[str, LedgerLine] | None,
+    note: str,
+) -> None:
+    """Set each member's credit to what it counts (``None``: trimmed, with its line)."""
+    allowed = _series_allowed(cap, members, kept)
+    for index, (entry, value) in enumerate(zip(members, allowed, strict=True)):
+        if value is None and lines is not None:
+            item = entry[0]
+            if kept is not None and not kept[index]:
+                reason = (
+                    f"series {name!r} counts at most {_series_limits(cap)}; left out so that"
+                    " the attendances kept count more credit in their categories"
+                )
+            elif kept is None and cap.max_items is not None and index >= cap.max_items:
+                reason = f"series {name!r} counts at most {cap.max_items} attendances; this is number {index + 1}"
+            else:
+                reason = (
+                    f"series {name!r} counts at most {cap.max_credits} credits; already reached"
+                )
+            lines[item.id] = _series_capped(item, reason + note)
+        entry[1] = value
+
+
+def _place_members(
+    compiled: _Compiled, members: list[list], loads: dict[str, Decimal], flexible: list[list]
+) -> None:
+    """Each kept member's credit to its category, or to the allocation when it has several."""
+    for entry in members:
+        credit = entry[1]
+        if credit is None:
+            entry.append(None)
+            continue
+        categories = entry[0].categories
+        if len(categories) == 1:
+            category = categories[0]
+        else:
+            options = compiled.options(categories)
+            if len(options) > 1:
+                entry.append(options)
+                flexible.append(entry)
+                continue
+            category = options[0]
+        entry.append(category)
+        loads[category] = loads.get(category, ZERO) + credit
+
+
+def _count_vectors(sizes: list[int], total: int) -> Iterator[tuple[int, ...]]:
+    """Every way to take ``total`` members, at most ``sizes[i]`` from set ``i``."""
+    if not sizes:
+        if total == 0:
+            yield ()
+        return
+    rest = sum(sizes[1:])
+    for count in range(min(sizes[0], total), max(0, total - rest) - 1, -1):
+        for tail in _count_vectors(sizes[1:], total - count):
+            yield (count, *tail)
+
+
+def _series_choices(
+    cap: SeriesCap, members: list[list], keys: list[tuple[str, ...]], bound: int
+) -> list[tuple[bool, ...] | None] | None:
+    """The choices to compare, greedy (``None``) first; ``None`` beyond ``bound``."""
+    count = len(members)
+    max_items = cap.max_items
+    limit = count if max_items is None else min(max_items, count)
+    greedy = tuple(index < limit for index in range(count))
+    choices: list[tuple[bool, ...] | None] = [None]
+    if cap.max_credits is None:
+        groups: dict[tuple[str, ...], list[int]] = {}
+        for index, key in enumerate(keys):
+            groups.setdefault(key, []).append(index)
+        indices = list(groups.values())
+        for counts in _count_vectors([len(g) for g in indices], limit):
+            flags = [False] * count
+            for group, taken in zip(indices, counts, strict=True):
+                for index in group[:taken]:
+                    flags[index] = True
+            kept = tuple(flags)
+            if kept != greedy:
+                choices.append(kept)
+                if len(choices) > bound:
+                    return None
+        return choices
+    if count > _SERIES_SUBSET_MEMBERS:
+        return None
+    for mask in range(1, 1 << count):
+        if max_items is not None and mask.bit_count() > max_items:
+            continue
+        kept = tuple(bool(mask >> index & 1) for index in range(count))
+        if kept != greedy:
+            choices.append(kept)
+            if len(choices) > bound:
+                return None
+    return choices
+
+
+def _search_series(
+    compiled: _Compiled,
+    searched: list[tuple[str, SeriesCap, list[list], list[tuple[str, ...]]]],
+    loads: dict[str, Decimal],
+    flexible: list[list],
+    lines: dict[str, LedgerLine] | None,
+) -> None:
+    """Keep, in every series of ``searched``, the attendances that count most in all."""
+    per_series: list[list[tuple[bool, ...] | None]] = []
+    combinations = 1
+    for _name, cap, members, keys in searched:
+        choices = _series_choices(cap, members, keys, _SERIES_CHOICES)
+        if choices is None or combinations * len(choices) > _SERIES_CHOICES:
+            for name, cap_, members_, _keys in searched:
+                _apply_series(name, cap_, members_, None, lines, _TOO_MANY)
+                _place_members(compiled, members_, loads, flexible)
+            return
+        combinations *= len(choices)
+        per_series.append(choices)
+
+    rule_of = compiled.rule
+    # No choice counts more than every category filled with all the credit that
+    # may go there (up to its cap): a choice reaching that ceiling is the answer.
+    reach = dict(loads)
+    for entry in flexible:
+        for option in entry[2]:
+            reach[option] = reach.get(option, ZERO) + entry[1]
+    for _name, cap, members, keys in searched:
+        for entry, key in zip(members, keys, strict=True):
+            credit = entry[1] if cap.max_credits is None else min(entry[1], cap.max_credits)
+            for option in key:
+                reach[option] = reach.get(option, ZERO) + credit
+    ceiling = ZERO
+    for category, load in reach.items():
+        cap_of = rule_of(category).cap
+        ceiling += load if cap_of is None else min(cap_of, load)
+
+    best: tuple[tuple[bool, ...] | None, ...] | None = None
+    best_total: Decimal | None = None
+    # Choices that put the same credit in the same category sets count the same.
+    seen: set[tuple[tuple[tuple[str, ...], Decimal], ...]] = set()
+    for joint in product(*per_series):
+        placed: list[tuple[tuple[str, ...], Decimal, LedgerItem]] = []
+        for (_name, cap, members, keys), kept in zip(searched, joint, strict=True):
+            allowed = _series_allowed(cap, members, kept)
+            placed.extend(
+                (key, value, entry[0])
+                for entry, key, value in zip(members, keys, allowed, strict=True)
+                if value is not None
+            )
+        signature = tuple(sorted((key, value) for key, value, _item in placed))
+        if signature in seen:
+            continue
+        seen.add(signature)
+        trial_loads = dict(loads)
+        trial_flexible = [[e[0], e[1], e[2]] for e in flexible]
+        for key, value, item in placed:
+            if len(key) == 1:
+                trial_loads[key[0]] = trial_loads.get(key[0], ZERO) + value
+            else:
+                trial_flexible.append([item, value, key])
+        if trial_flexible:
+            _allocate_flexible(compiled, trial_flexible, trial_loads)
+        total = ZERO
+        for category, load in trial_loads.items():
+            cap_of = rule_of(category).cap
+            total += load if cap_of is None else min(cap_of, load)
+        if best_total is None or total > best_total:
+            best, best_total = joint, total
+            if total >= ceiling:
+                break
+    assert best is not None  # noqa: S101 - the greedy choice is always compared
+    for (name, cap, members, _keys), kept in zip(searched, best, strict=True):
+        _apply_series(name, cap, members, kept, lines, "")
+        _place_members(compiled, members, loads, flexible)
 
 
 def _excluded(item: LedgerItem, rule: str, reason: str) -> LedgerLine:

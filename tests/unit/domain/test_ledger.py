@@ -18,6 +18,7 @@ from badger.domain.ledger import (
     SeriesCap,
     _capped,
     compute,
+    compute_totals,
 )
 
 START = datetime(2025, 1, 1, tzinfo=UTC)
@@ -256,3 +257,175 @@ def test_many_flexible_items_stay_fast(n):
     items = [item(i, 1 + i % 4, "a", "b", "c") for i in range(n)]
     ledger = compute(SMALL, items, WINDOW)
     assert ledger.counted_total == D("9")
+
+
+# ---------------------------------------------------------------- series caps across categories
+
+SERIES_POLICY = Policy(
+    key="s",
+    version=1,
+    name="series across categories",
+    required_total=D("10"),
+    categories=(CategoryRule("A", D("2")), CategoryRule("B", D("5")), CategoryRule("C", D("2"))),
+)
+
+
+def _series_ledger(series_cap, specs):
+    policy = replace(SERIES_POLICY, series_caps=(series_cap,))
+    items = [
+        item(n, credits, *categories, days=n, series=series, name=name)
+        for n, (name, credits, categories, series) in enumerate(specs, start=1)
+    ]
+    return policy, items
+
+
+FULL_A = ("full", 2, ("A",), None)  # category A (cap 2) is full without the series
+
+
+@pytest.mark.parametrize(
+    ("series_cap", "specs", "before", "after", "statuses"),
+    [
+        pytest.param(
+            SeriesCap("S", max_items=1),
+            [FULL_A, ("a", 1, ("B",), "S")],
+            [("b", 2, ("A",), "S")],
+            D("3"),
+            {"a": "counted", "b": "capped"},
+            id="one attendance: the larger one in a full category does not push out the other",
+        ),
+        pytest.param(
+            SeriesCap("S", max_credits=D("2")),
+            [FULL_A, ("a", 1, ("B",), "S")],
+            [("b", 2, ("A",), "S")],
+            D("3"),
+            {"a": "counted", "b": "capped"},
+            id="two credits: the larger one in a full category does not take the series credit",
+        ),
+        pytest.param(
+            SeriesCap("S", max_items=1),
+            [("a", 1, ("B",), "S")],
+            [("b", 2, ("A",), "S")],
+            D("2"),
+            {"a": "capped", "b": "counted"},
+            id="one attendance: the larger one counts where there is room (greedy is best)",
+        ),
+        pytest.param(
+            SeriesCap("S", max_items=2, max_credits=D("4")),
+            [("a", 2, ("A", "C"), "S"), ("b", 2, ("A", "C"), "S")],
+            [("c", 3, ("A", "C"), "S")],
+            D("4"),
+            {"a": "counted", "b": "counted", "c": "capped"},
+            id="shared categories under a credit cap: the cut attendance would not fit",
+        ),
+    ],
+)
+def test_adding_an_attendance_to_a_capped_series_never_lowers_counted_credit(
+    series_cap, specs, before, after, statuses
+):
+    policy, items = _series_ledger(series_cap, specs)
+    earlier = compute(policy, items, WINDOW).counted_total
+    policy, more = _series_ledger(series_cap, [*specs, *before])
+    ledger = compute(policy, more, WINDOW)
+    assert ledger.counted_total >= earlier
+    assert ledger.counted_total == after
+    by_name = {x.name: x for x in ledger.lines}
+    assert {name: by_name[name].status for name in statuses} == statuses
+    for name, status in statuses.items():
+        if status == "capped" and by_name[name].counted == 0:
+            assert by_name[name].rule == "series_cap"
+            assert by_name[name].reason.startswith("series 'S' counts at most ")
+    assert compute_totals(policy, more, WINDOW) == ledger.totals()
+
+
+def test_an_attendance_left_out_for_a_better_total_says_why():
+    policy, items = _series_ledger(
+        SeriesCap("S", max_items=1),
+        [FULL_A, ("a", 1, ("B",), "S"), ("b", 2, ("A",), "S")],
+    )
+    b = next(x for x in compute(policy, items, WINDOW).lines if x.name == "b")
+    assert b.reason == (
+        "series 'S' counts at most 1 attendances; left out so that"
+        " the attendances kept count more credit in their categories"
+    )
+
+
+def test_a_series_with_too_many_choices_keeps_the_most_credit_and_says_so():
+    # Eleven attendances under a credit cap, in two category sets: more than
+    # the subsets compared, so the series keeps its most valuable attendances.
+    specs = [FULL_A] + [
+        (f"m{n}", 2 if n % 2 else 1, ("A",) if n % 2 else ("B",), "S") for n in range(11)
+    ]
+    policy, items = _series_ledger(SeriesCap("S", max_credits=D("2")), specs)
+    ledger = compute(policy, items, WINDOW)
+    trimmed = [x for x in ledger.lines if x.rule == "series_cap"]
+    assert len(trimmed) == 10
+    assert all(
+        x.reason.endswith(
+            "(too many combinations to compare: the attendances with most credit were kept)"
+        )
+        for x in trimmed
+    )
+    assert ledger.counted_total == D("2")  # greedy: the 2-credit attendance in full A
+
+
+SERIES_CAPS = [
+    SeriesCap("s1", max_items=1),
+    SeriesCap("s1", max_items=2),
+    SeriesCap("s1", max_credits=D("2.5")),
+    SeriesCap("s1", max_items=2, max_credits=D("3")),
+]
+
+series_items_strategy = st.lists(
+    st.tuples(
+        st.integers(1, 8).map(lambda n: D(n) / 2),
+        st.lists(st.sampled_from(CATS), min_size=1, max_size=2, unique=True),
+        st.sampled_from([None, "s1", "s1", "s2"]),
+    ),
+    max_size=7,
+)
+
+
+def _series_kept(cap, members):
+    """What each member of a subset counts: in order of credit (earlier first), up to the cap."""
+    total, kept = D(0), []
+    for it in sorted(members, key=lambda i: (-i.credits, i.earned_at, i.id)):
+        allowed = (
+            it.credits if cap.max_credits is None else min(it.credits, cap.max_credits - total)
+        )
+        if allowed > 0:
+            kept.append((it, allowed))
+            total += allowed
+    return kept
+
+
+@settings(max_examples=150, deadline=None)
+@given(series_items_strategy, st.sampled_from(SERIES_CAPS), st.sampled_from(SERIES_CAPS))
+def test_series_caps_keep_the_best_subset_against_brute_force(specs, cap1, cap2):
+    policy = replace(SMALL, series_caps=(cap1, replace(cap2, series="s2")))
+    items = [
+        item(i, credits, *cats, days=1 + i % 3, series=series)
+        for i, (credits, cats, series) in enumerate(specs)
+    ]
+    others = [(it, it.credits) for it in items if it.series is None]
+    subsets = []
+    for cap in policy.series_caps:
+        members = [it for it in items if it.series == cap.series]
+        subsets.append(
+            [
+                _series_kept(cap, chosen)
+                for size in range(len(members) + 1)
+                if cap.max_items is None or size <= cap.max_items
+                for chosen in itertools.combinations(members, size)
+            ]
+        )
+    best = D(0)
+    for kept1, kept2 in itertools.product(*subsets):
+        counted = [*others, *kept1, *kept2]
+        for choice in itertools.product(*(it.categories for it, _ in counted)):
+            loads = {}
+            for (_it, credit), cat in zip(counted, choice, strict=True):
+                loads[cat] = loads.get(cat, D(0)) + credit
+            best = max(best, sum((_capped(policy, c, v) for c, v in loads.items()), D(0)))
+    ledger = compute(policy, items, WINDOW)
+    assert ledger.counted_total == best
+    assert compute_totals(policy, items, WINDOW) == ledger.totals()

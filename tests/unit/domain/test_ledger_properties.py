@@ -6,6 +6,14 @@ verbatim as the oracle: the optimised :func:`compute` must give the very same
 ledger for every input (every line, reason and total, down to each Decimal's
 exponent, so ``repr`` is compared as well as ``==``), and the line-free fast
 paths (:func:`compute_totals`, :func:`compute_many`) the very same totals.
+
+One rule was improved since (issue 6: adding an award never lowers counted
+credit): the oracle keeps a capped series' most valuable attendances whatever
+their categories, which is only the best choice when every member is allowed in
+the same categories (and, under a cap on credits, in one category).  So the
+oracle is compared line for line on the inputs where that holds (the others are
+rewritten to it, see :func:`one_option_set_per_series`), and elsewhere
+:func:`compute` must count at least as much as the oracle.
 """
 
 from __future__ import annotations
@@ -139,10 +147,42 @@ ORACLE = settings(max_examples=120, deadline=None, suppress_health_check=[Health
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
+def one_option_set_per_series(policy: Policy, items: list[LedgerItem]) -> list[LedgerItem]:
+    """The items, each capped series' members allowed in its first member's categories.
+
+    Under a cap on credits, in the first of them only.  On such inputs keeping a
+    series' most valuable attendances (the oracle's rule) is the best choice
+    (exchange argument), so the optimised ledger must equal the oracle line for
+    line; on the others it may legitimately count more (series spanning
+    categories: the oracle lets a larger attendance in a full category push out
+    one that counts where there is room).
+    """
+    first: dict[str, tuple[str, ...]] = {}
+    out = []
+    for item in items:
+        cap = policy.series_cap(item.series) if item.series else None
+        if cap is not None:
+            categories = first.setdefault(
+                item.series,  # type: ignore[arg-type]
+                item.categories[:1] if cap.max_credits is not None else item.categories,
+            )
+            item = replace(item, categories=categories)
+        out.append(item)
+    return out
+
+
+def check_against_the_reference(policy: Policy, items: list[LedgerItem], window) -> None:
+    assert compute(policy, items, window).counted_total >= (
+        reference_compute(policy, items, window).counted_total
+    )
+    items = one_option_set_per_series(policy, items)
+    same(compute(policy, items, window), reference_compute(policy, items, window))
+
+
 @ORACLE
 @given(policies(), item_lists(), windows())
 def test_compute_gives_the_reference_ledger_line_for_line(policy, items, window):
-    same(compute(policy, items, window), reference_compute(policy, items, window))
+    check_against_the_reference(policy, items, window)
 
 
 @ORACLE
@@ -150,7 +190,7 @@ def test_compute_gives_the_reference_ledger_line_for_line(policy, items, window)
 def test_the_allocation_search_gives_the_reference_allocation_with_many_flexible_items(
     policy, items, window
 ):
-    same(compute(policy, items, window), reference_compute(policy, items, window))
+    check_against_the_reference(policy, items, window)
 
 
 @st.composite
@@ -179,7 +219,7 @@ def test_each_size_of_allocation_search_gives_the_reference_allocation(count, da
     policy = data.draw(policies())
     items = data.draw(placeable(count)) + data.draw(item_lists(max_size=4))
     window = CycleWindow(START, DEADLINE)
-    same(compute(policy, items, window), reference_compute(policy, items, window))
+    check_against_the_reference(policy, items, window)
 
 
 @FAST
@@ -227,13 +267,10 @@ def test_totals_never_exceed_caps_and_every_number_comes_from_the_lines(policy, 
 
 @FAST
 @given(policies(), item_lists(), windows(), st.data())
-def test_adding_an_item_outside_a_capped_series_never_lowers_counted_credit(
-    policy, items, window, data
-):
-    # (Within a capped series the most valuable attendances are kept, whatever
-    # their categories, so there a new, larger attendance may displace one
-    # that had room: that is the series rule, not the allocation.)
-    new = replace(ledger_item(99, data.draw), series=None)
+def test_adding_an_item_never_lowers_counted_credit(policy, items, window, data):
+    # Including an attendance of a capped series (ledger_item draws one of
+    # s1-s3 half the time): the series keeps the attendances that count most.
+    new = ledger_item(99, data.draw)
     before = compute(policy, items, window).counted_total
     after = compute(policy, [*items, new], window).counted_total
     assert after >= before
