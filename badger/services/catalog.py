@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from badger.domain.achievements import AchievementSpec, Alignment, parse_credits
 from badger.domain.errors import Conflict, NotFound, ValidationError
+from badger.domain.recipients import normalize_email
 from badger.services import audit, uploads
 from badger.services.context import Context
 from badger.services.validation import validate
@@ -87,6 +88,55 @@ def get_issuer(ctx: Context, slug: str | None = None) -> IssuerView | None:
         if row is None:
             row = uow.session.scalar(select(Issuer).order_by(Issuer.id).limit(1))
         return _issuer_view(row) if row else None
+
+
+def update_issuer(
+    ctx: Context,
+    *,
+    name: str,
+    url: str,
+    email: str,
+    description: str | None = None,
+    actor: str,
+    slug: str | None = None,
+) -> IssuerView:
+    """Edit the issuer profile: name, web site, contact address, description.
+
+    The published profiles (OB 2.0 Profile, OB 3.0 Profile, the issuer page)
+    follow at once; credentials already issued keep the profile as it was
+    signed into them.  The slug and the identification method never change:
+    they are part of every id badger has issued.
+    """
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError("name", "is required")
+    if len(name) > 200:
+        raise ValidationError("name", "at most 200 characters")
+    url = (url or "").strip()
+    if not re.fullmatch(r"https?://[^\s/?#]+[^\s]*", url) or len(url) > 500:
+        raise ValidationError("url", "must be an http(s) URL (at most 500 characters)")
+    email = normalize_email(email or "")  # a ValidationError naming "email"
+    description = (description or "").strip() or None
+    if description is not None and len(description) > 5000:
+        raise ValidationError("description", "at most 5,000 characters")
+    slug = slug or ctx.settings.issuer_slug
+    with ctx.uow() as uow:
+        row = uow.session.scalar(select(Issuer).where(Issuer.slug == slug))
+        if row is None:
+            raise NotFound(f"no issuer {slug!r}")
+        before = {"name": row.name, "url": row.url, "email": row.email}
+        row.name, row.url, row.email, row.description = name, url, email, description
+        audit.record(
+            uow,
+            actor=actor,
+            action="issuer.update",
+            subject_type="issuer",
+            subject_id=row.public_id,
+            now=ctx.now(),
+            before=before,
+            after={"name": name, "url": url, "email": email},
+        )
+        return _issuer_view(row)
 
 
 def list_achievements(

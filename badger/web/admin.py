@@ -56,6 +56,7 @@ from badger.web.admin_forms import (
     DecisionForm,
     ExtensionForm,
     HiatusForm,
+    IssuerForm,
     ManualAwardForm,
     PolicyForm,
     RenewalReviewForm,
@@ -117,6 +118,35 @@ def list_keys() -> str:
         issuer=catalog.get_issuer(ctx),
         keys=keys.list_keys(ctx),
         algorithms=keys.ALGORITHMS,
+    )
+
+
+@bp.route("/issuer", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def edit_issuer() -> Any:
+    ctx = get_context()
+    issuer = catalog.get_issuer(ctx)
+    if issuer is None:
+        abort(409, description="no issuer configured (run `badger init`)")
+    form = IssuerForm(obj=issuer)
+    if form.validate_on_submit():
+        try:
+            catalog.update_issuer(
+                ctx,
+                slug=issuer.slug,
+                name=form.name.data or "",
+                url=form.url.data or "",
+                email=form.email.data or "",
+                description=form.description.data,
+                actor=_actor(),
+            )
+        except ValidationError as exc:
+            attach_errors(form, exc.fields, {})
+        else:
+            flash("The issuer profile was saved; new credentials carry it.")
+            return redirect(url_for("admin.list_keys"))
+    return render_template("admin/issuer_form.html", form=form, issuer=issuer), (
+        400 if form.errors or form.form_errors else 200
     )
 
 

@@ -87,6 +87,21 @@ def raise_if(errors: dict[str, list[str]]) -> None:
 # ---------------------------------------------------------------- keys
 
 
+class IssuerForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    url = StringField(
+        "Web site",
+        validators=[DataRequired(), Length(max=500)],
+        description="The organisation's home page (http or https).",
+    )
+    email = StringField(
+        "Contact e-mail",
+        validators=[DataRequired(), Length(max=254)],
+        description="Published in the issuer profile; OB 2.0 verifiers require it.",
+    )
+    description = TextAreaField("Description", validators=[Optional(), Length(max=5000)])
+
+
 class RotateKeyForm(FlaskForm):
     understood = BooleanField(
         "I understand that new credentials will be signed with a new key; the old key stays "

@@ -159,6 +159,47 @@ def test_rotation_retires_the_old_key_and_is_audited(admin, initialized):
     assert any(e.action == "key.rotate" for e in audit_views.recent_entries(initialized))
 
 
+def test_admin_edits_the_issuer_profile_and_the_published_profile_follows(
+    admin, initialized, client
+):
+    form = admin.get("/admin/issuer").get_data(as_text=True)
+    assert 'for="url"' in form
+    done = admin.submit(
+        "/admin/issuer",
+        {
+            "name": "Institute <Renamed>",
+            "url": "https://renamed.example.org",
+            "email": "Office@Renamed.example.org",
+            "description": "Certifies strategists.",
+        },
+        page="/admin/issuer",
+    )
+    assert done.status_code == 302, done.get_data(as_text=True)
+    profile = client.get("/ob2/issuers/default").get_json()
+    assert (profile["name"], profile["url"], profile["email"]) == (
+        "Institute <Renamed>",
+        "https://renamed.example.org",
+        "office@renamed.example.org",
+    )
+    page = admin.get("/admin/keys").get_data(as_text=True)
+    assert "Institute &lt;Renamed&gt;" in page
+    assert any(e.action == "issuer.update" for e in audit_views.recent_entries(initialized))
+
+
+def test_a_bad_issuer_profile_is_refused_with_the_field_named(admin, initialized, client):
+    before = client.get("/ob2/issuers/default").get_json()
+    refused = admin.submit(
+        "/admin/issuer",
+        {"name": "Still here", "url": "ftp://nowhere", "email": "office@example.org"},
+        page="/admin/issuer",
+    )
+    assert refused.status_code == 400
+    html = refused.get_data(as_text=True)
+    assert 'id="url-error"' in html
+    assert "must be an http(s) URL" in html
+    assert client.get("/ob2/issuers/default").get_json() == before
+
+
 def test_unknown_algorithm_is_404(admin):
     assert admin.get("/admin/keys/DSA/rotate").status_code == 404
 
