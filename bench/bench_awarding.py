@@ -17,8 +17,8 @@ import argparse
 import statistics
 import time
 
-from instance import pin_one_core, throwaway_instance
 from sqlalchemy import event
+from throwaway import pin_one_core, throwaway_instance
 
 from badger.domain.achievements import AchievementSpec
 from badger.services import awarding, catalog, issue

@@ -12,7 +12,7 @@ import resource
 import sys
 import time
 
-from instance import pin_one_core, throwaway_instance
+from throwaway import pin_one_core, throwaway_instance
 
 from badger.services import bulk
 

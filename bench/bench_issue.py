@@ -20,8 +20,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from instance import pin_one_core, throwaway_instance
 from sqlalchemy import Column, Integer, LargeBinary, MetaData, String, Table, insert
+from throwaway import pin_one_core, throwaway_instance
 
 from badger.credentials import ob2, ob3
 from badger.credentials.model import AwardInfo, RecipientInfo, to_json_bytes

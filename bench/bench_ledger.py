@@ -32,7 +32,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from instance import pin_one_core
+from throwaway import pin_one_core
 
 from badger.domain.ledger import (
     CycleWindow,

@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from instance import pin_one_core, throwaway_instance  # noqa: E402
+from throwaway import pin_one_core, throwaway_instance  # noqa: E402
 
 from badger.proofs.di_eddsa_rdfc_2022 import resolve_did_key, verify_proof  # noqa: E402
 from badger.proofs.jws import verify_compact_jws  # noqa: E402
