@@ -667,23 +667,7 @@ def _run(
                     continue
                 total += allowed
                 entry[1] = allowed
-        for entry in members:
-            credit = entry[1]
-            if credit is None:
-                entry.append(None)
-                continue
-            categories = entry[0].categories
-            if len(categories) == 1:
-                category = categories[0]
-            else:
-                options = options_memo.get(categories) or compiled.options(categories)
-                if len(options) > 1:
-                    entry.append(options)
-                    flexible.append(entry)
-                    continue
-                category = options[0]
-            entry.append(category)
-            loads[category] = loads.get(category, ZERO) + credit
+        _place_members(compiled, members, loads, flexible)
     if searched:
         _search_series(compiled, searched, loads, flexible, lines)
 
