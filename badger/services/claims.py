@@ -189,10 +189,7 @@ def _send_after_commit(ctx: Context, uow: UnitOfWork, message: Message) -> None:
 
 
 def _award(uow: UnitOfWork, public_id: str) -> Award:
-    row = uow.session.scalar(select(Award).where(Award.public_id == public_id))
-    if row is None:
-        raise NotFound(f"no award {public_id!r}")
-    return row
+    return uow.by_public_id(Award, public_id, "award")
 
 
 # ---------------------------------------------------------------- claiming

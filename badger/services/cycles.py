@@ -380,20 +380,11 @@ def _detailed(stmt: Select[tuple[CertificationCycle]]) -> Select[tuple[Certifica
 
 
 def _find_cycle(uow: UnitOfWork, public_id: str, *, lock: bool = False) -> CertificationCycle:
-    stmt = select(CertificationCycle).where(CertificationCycle.public_id == public_id)
-    if lock:
-        stmt = stmt.with_for_update()
-    row = uow.session.scalar(stmt)
-    if row is None:
-        raise NotFound(f"no certification cycle {public_id!r}")
-    return row
+    return uow.by_public_id(CertificationCycle, public_id, "certification cycle", lock=lock)
 
 
 def _learner_by_public_id(uow: UnitOfWork, public_id: str) -> Learner:
-    row = uow.session.scalar(select(Learner).where(Learner.public_id == public_id))
-    if row is None:
-        raise NotFound(f"no learner {public_id!r}")
-    return row
+    return uow.by_public_id(Learner, public_id, "learner")
 
 
 def _learner_by_recipient(uow: UnitOfWork, recipient: str) -> Learner:

@@ -191,17 +191,11 @@ def _issuer(uow: UnitOfWork, slug: str) -> Issuer:
 
 
 def _achievement(uow: UnitOfWork, public_id: str) -> Achievement:
-    row = uow.session.scalar(select(Achievement).where(Achievement.public_id == public_id))
-    if row is None:
-        raise NotFound(f"no achievement {public_id!r}")
-    return row
+    return uow.by_public_id(Achievement, public_id, "achievement")
 
 
 def _award(uow: UnitOfWork, public_id: str) -> Award:
-    row = uow.session.scalar(select(Award).where(Award.public_id == public_id))
-    if row is None:
-        raise NotFound(f"no award {public_id!r}")
-    return row
+    return uow.by_public_id(Award, public_id, "award")
 
 
 def _stored(uow: UnitOfWork, award: Award, fmt: str) -> IssuedDocument:

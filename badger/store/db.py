@@ -15,11 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event, insert, text
+from sqlalchemy import Engine, create_engine, event, insert, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
+
+from badger.domain.errors import NotFound
 
 
 class DatabaseError(Exception):
@@ -74,6 +76,9 @@ def check_database(engine: Engine) -> str | None:
     return None
 
 
+M = TypeVar("M")
+
+
 class UnitOfWork:
     """One transaction around one use case."""
 
@@ -90,6 +95,19 @@ class UnitOfWork:
         if self._session is None:
             raise RuntimeError("UnitOfWork used outside `with uow:`")
         return self._session
+
+    def by_public_id(self, model: type[M], public_id: str, what: str, *, lock: bool = False) -> M:
+        """The ``model`` row with this opaque id (``FOR UPDATE`` with ``lock``).
+
+        Raises ``NotFound("no <what> '<id>'")``, which the web layer answers with 404.
+        """
+        stmt = select(model).where(model.public_id == public_id)  # type: ignore[attr-defined]
+        if lock:
+            stmt = stmt.with_for_update()
+        row = self.session.scalar(stmt)
+        if row is None:
+            raise NotFound(f"no {what} {public_id!r}")
+        return row
 
     def __enter__(self) -> UnitOfWork:
         if self._session is not None:
