@@ -182,6 +182,39 @@ def fresh_database_url(db_backend: str, tmp_path: Path, engine: Engine) -> Itera
         admin.dispose()
 
 
+@pytest.fixture
+def committed_context(fresh_database_url: str, tmp_path: Path) -> Iterator[Context]:
+    """An initialised context whose transactions really commit (for concurrency tests).
+
+    Threads need their own connections and must see each other's commits, which
+    the rollback-per-test ``ctx`` cannot give; this uses a fresh database instead.
+    """
+    from badger.services import setup
+    from badger.services.context import build_context
+
+    settings = load_settings(
+        environ={},
+        overrides={
+            "env": "testing",
+            "instance_dir": tmp_path / "i",
+            "keys_dir": tmp_path / "k",
+            "database_url": fresh_database_url,
+            "base_url": "https://badges.example.org",
+        },
+    )
+    ctx = build_context(settings, mailer=MemoryMailer(), keystore=MemoryKeyStore())
+    try:
+        setup.initialize(
+            ctx,
+            issuer=setup.IssuerInput("default", "Inst", "https://i.example.org", "o@i.example.org"),
+            admin_email="admin@i.example.org",
+            admin_password="correct horse battery",
+        )
+        yield ctx
+    finally:
+        ctx.engine.dispose()
+
+
 # ---------------------------------------------------------------- context and app
 
 

@@ -6,13 +6,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from badger.config import load_settings
 from badger.domain.achievements import AchievementSpec
 from badger.domain.errors import ValidationError
-from badger.proofs.keystore import MemoryKeyStore
-from badger.services import awarding, catalog, setup
-from badger.services.context import build_context
-from badger.services.mail import MemoryMailer
+from badger.services import awarding, catalog
 from badger.store.models import AuditEntry, Award, CompletionEvent
 
 QUIZ_RULE = {
@@ -179,51 +175,32 @@ def test_reevaluate_awards_after_a_rule_is_added(initialized):
 
 
 @pytest.mark.slow
-def test_concurrent_events_award_exactly_once(fresh_database_url, tmp_path):
+def test_concurrent_events_award_exactly_once(committed_context):
     """8 threads, each its own transaction and event, all completing the same badge."""
-    settings = load_settings(
-        environ={},
-        overrides={
-            "env": "testing",
-            "instance_dir": tmp_path / "i",
-            "keys_dir": tmp_path / "k",
-            "database_url": fresh_database_url,
-            "base_url": "https://badges.example.org",
-        },
-    )
-    ctx = build_context(settings, mailer=MemoryMailer(), keystore=MemoryKeyStore())
-    try:
-        setup.initialize(
-            ctx,
-            issuer=setup.IssuerInput("default", "Inst", "https://i.example.org", "o@i.example.org"),
-            admin_email="admin@i.example.org",
-            admin_password="correct horse battery",
+    ctx = committed_context
+    define(ctx, "ethics", QUIZ_RULE)
+    barrier = threading.Barrier(8)
+    results, errors = [], []
+
+    def worker(n):
+        barrier.wait()
+        try:
+            results.append(send(ctx, f"t{n}", course="ethics-101", score=90))
+        except Exception as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    assert len(results) == 8
+    assert sum(len(r.awarded) for r in results) == 1
+    assert awards(ctx) == 1
+    # The awards that lost the race left no audit entry behind.
+    with ctx.uow() as uow:
+        issued = uow.session.scalar(
+            select(func.count(AuditEntry.id)).where(AuditEntry.action == "award.issue")
         )
-        define(ctx, "ethics", QUIZ_RULE)
-        barrier = threading.Barrier(8)
-        results, errors = [], []
-
-        def worker(n):
-            barrier.wait()
-            try:
-                results.append(send(ctx, f"t{n}", course="ethics-101", score=90))
-            except Exception as exc:
-                errors.append(exc)
-
-        threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
-        assert errors == []
-        assert len(results) == 8
-        assert sum(len(r.awarded) for r in results) == 1
-        assert awards(ctx) == 1
-        # The awards that lost the race left no audit entry behind.
-        with ctx.uow() as uow:
-            issued = uow.session.scalar(
-                select(func.count(AuditEntry.id)).where(AuditEntry.action == "award.issue")
-            )
-        assert issued == 1
-    finally:
-        ctx.engine.dispose()
+    assert issued == 1

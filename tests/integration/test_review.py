@@ -9,13 +9,9 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
-from badger.config import load_settings
 from badger.domain.achievements import AchievementSpec
 from badger.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from badger.proofs.keystore import MemoryKeyStore
-from badger.services import accounts, catalog, review, setup, uploads
-from badger.services.context import build_context
-from badger.services.mail import MemoryMailer
+from badger.services import accounts, catalog, review, uploads
 from badger.store.models import Achievement, AuditEntry, Award, Submission, Upload
 
 LEARNER = "lena@example.org"
@@ -389,63 +385,42 @@ def test_a_duplicate_the_check_misses_is_refused_by_the_database_as_the_same_con
 
 
 @pytest.mark.slow
-def test_simultaneous_evidence_for_one_achievement_opens_one_submission(
-    fresh_database_url, tmp_path
-):
+def test_simultaneous_evidence_for_one_achievement_opens_one_submission(committed_context):
     """6 threads, each its own transaction, submitting for the same learner and badge."""
-    settings = load_settings(
-        environ={},
-        overrides={
-            "env": "testing",
-            "instance_dir": tmp_path / "i",
-            "keys_dir": tmp_path / "k",
-            "database_url": fresh_database_url,
-            "base_url": "https://badges.example.org",
-        },
+    ctx = committed_context
+    define(ctx, "portfolio")
+    lena = accounts.create_account(
+        ctx, email=LEARNER, password="correct horse battery", display_name="Lena"
     )
-    ctx = build_context(settings, mailer=MemoryMailer(), keystore=MemoryKeyStore())
-    try:
-        setup.initialize(
-            ctx,
-            issuer=setup.IssuerInput("default", "Inst", "https://i.example.org", "o@i.example.org"),
-            admin_email="admin@i.example.org",
-            admin_password="correct horse battery",
-        )
-        define(ctx, "portfolio")
-        lena = accounts.create_account(
-            ctx, email=LEARNER, password="correct horse battery", display_name="Lena"
-        )
-        barrier = threading.Barrier(6)
-        opened, conflicts, errors = [], [], []
+    barrier = threading.Barrier(6)
+    opened, conflicts, errors = [], [], []
 
-        def worker(n):
-            barrier.wait()
-            try:
-                opened.append(evidence(ctx, lena, narrative=f"attempt {n}"))
-            except Conflict as exc:
-                conflicts.append(str(exc))
-            except Exception as exc:
-                errors.append(exc)
+    def worker(n):
+        barrier.wait()
+        try:
+            opened.append(evidence(ctx, lena, narrative=f"attempt {n}"))
+        except Conflict as exc:
+            conflicts.append(str(exc))
+        except Exception as exc:
+            errors.append(exc)
 
-        threads = [threading.Thread(target=worker, args=(n,)) for n in range(6)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
-        assert errors == []
-        assert len(opened) == 1
-        assert (
-            conflicts
-            == [
-                f"evidence for Portfolio is already waiting for review "
-                f"(submission {opened[0].public_id})"
-            ]
-            * 5
-        )
-        with ctx.uow() as uow:
-            assert uow.session.scalar(select(func.count(Submission.id))) == 1
-    finally:
-        ctx.engine.dispose()
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    assert len(opened) == 1
+    assert (
+        conflicts
+        == [
+            f"evidence for Portfolio is already waiting for review "
+            f"(submission {opened[0].public_id})"
+        ]
+        * 5
+    )
+    with ctx.uow() as uow:
+        assert uow.session.scalar(select(func.count(Submission.id))) == 1
 
 
 def test_an_activity_is_stored_with_its_credits_and_category(initialized, learner, clock):
