@@ -13,7 +13,7 @@ PYTEST_WORKERS ?= auto
 # Public ids in issued badges use this origin; it follows HOST/PORT unless set.
 BADGER_BASE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run test lint pytest install install-test bench screenshots lock clean
+.PHONY: run test lint pytest coverage install install-test bench screenshots lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ pytest: install-test
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 test: lint pytest
+
+# The suite with branch coverage of badger/ (slower: the tracer costs about 60%).
+coverage: install-test
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --cov=badger --cov-branch --cov-report=term:skip-covered $(PYTEST_ARGS)
 
 bench: install-test
 	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
