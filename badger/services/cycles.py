@@ -3,9 +3,9 @@
 Use cases for staff (import policies, start cycles, grant extensions, put a
 member on hiatus and reactivate them, decide requests, renew, resolve the
 suspension review queue), for learners (see their cycles with the ledger, ask
-for an extension / hiatus / reactivation, preview an activity, get
-suggestions) and for the daily job (:func:`tick`: grace, lapse, automatic
-renewal, reminders).  Each use case owns one transaction; mail goes out only
+for an extension / hiatus / reactivation, renew a satisfied cycle, preview an
+activity, get suggestions) and for the daily job (:func:`tick`: grace, lapse,
+automatic renewal, reminders).  Each use case owns one transaction; mail goes out only
 after it commits.  Views returned here are frozen dataclasses, never ORM rows.
 
 The rules themselves are pure: :mod:`badger.domain.cycles` (status, effective
@@ -1345,6 +1345,24 @@ def renew(ctx: Context, cycle_public_id: str, *, actor: str) -> RenewalResult:
     now = ctx.now()
     with ctx.uow() as uow:
         cycle = _find_cycle(uow, cycle_public_id, lock=True)
+        return _renew(ctx, uow, cycle, actor=actor, now=now)
+
+
+def renew_own(
+    ctx: Context, *, learner_public_id: str, cycle_public_id: str, actor: str
+) -> RenewalResult:
+    """A learner asks for the renewal of their own satisfied cycle (policy ``auto_renew`` off).
+
+    Another learner's cycle is :class:`NotFound` (as for requests: not even
+    whether it exists); a cycle that is not satisfied, on hiatus, lapsed or
+    already renewed is a :class:`Conflict` naming why, and nothing is issued.
+    """
+    now = ctx.now()
+    with ctx.uow() as uow:
+        learner = _learner_by_public_id(uow, learner_public_id)
+        cycle = _find_cycle(uow, cycle_public_id, lock=True)
+        if cycle.learner_id != learner.id:
+            raise NotFound(f"no certification cycle {cycle_public_id!r}")
         return _renew(ctx, uow, cycle, actor=actor, now=now)
 
 

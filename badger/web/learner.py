@@ -414,12 +414,23 @@ def set_visibility(award_id: str) -> Any:
 # ---------------------------------------------------------------- renewal
 
 
-def _renewal(cycle_id: str, form: CycleRequestForm | None = None) -> Any:
+def _renewal(
+    cycle_id: str,
+    form: CycleRequestForm | None = None,
+    renew_form: ConfirmForm | None = None,
+    status: int | None = None,
+) -> Any:
     page = progress.renewal_page(get_context(), current_user.view.learner_public_id, cycle_id)
     form = form or CycleRequestForm(formdata=None)
+    renew_form = renew_form or ConfirmForm(formdata=None)
     return render_template(
-        "learner/renewal.html", r=page, c=page.cycle, chart=page.chart, form=form
-    ), _status(form)
+        "learner/renewal.html",
+        r=page,
+        c=page.cycle,
+        chart=page.chart,
+        form=form,
+        renew_form=renew_form,
+    ), status or _status(form)
 
 
 @bp.get("/renewal/<cycle_id>")
@@ -450,3 +461,27 @@ def request_change(cycle_id: str) -> Any:
             flash("Your request is sent; staff will decide and you will be told by e-mail.")
             return redirect(url_for("learner.renewal", cycle_id=cycle_id))
     return _renewal(cycle_id, form)
+
+
+@bp.post("/renewal/<cycle_id>/renew")
+@login_required
+def renew_now(cycle_id: str) -> Any:
+    form = ConfirmForm()
+    if not form.validate_on_submit():  # pragma: no cover - CSRFProtect answers a bad token first
+        return redirect(url_for("learner.renewal", cycle_id=cycle_id))
+    try:
+        result = cycles.renew_own(
+            get_context(),
+            learner_public_id=current_user.view.learner_public_id,
+            cycle_public_id=cycle_id,
+            actor=actor_of(current_user.view),
+        )
+    except (Conflict, ValidationError) as exc:
+        # Refused (not satisfied, on hiatus, lapsed, already renewed): say why on the page.
+        form.form_errors.append(f"Not renewed: {exc.message}")
+        return _renewal(cycle_id, renew_form=form, status=409 if isinstance(exc, Conflict) else 400)
+    flash(
+        f"{result.cycle.certification_name} is renewed; your next cycle runs until "
+        f"{result.next_cycle.base_deadline:%d %B %Y}. The renewal credential is on its way by e-mail."
+    )
+    return redirect(url_for("learner.renewal", cycle_id=result.next_cycle.public_id))
