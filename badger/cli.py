@@ -1385,7 +1385,7 @@ def cycles_renew(cycle: str) -> None:
 @click.option("--as-of", "as_of", default=None, help="ISO date-time to run as [default: now].")
 @handle_errors
 def cycles_tick(as_of: str | None) -> None:
-    """The daily job: grace and lapse, automatic renewal, 90/30/7-day reminders (idempotent)."""
+    """The daily job: grace, lapse, auto-renewal, deadline and grace reminders (idempotent)."""
     ctx = _context()
     moment = _moment(as_of, "--as-of") if as_of else ctx.now()
     report = cycles.tick(ctx, now=moment)

@@ -26,6 +26,7 @@ Every function takes ``now``; nothing reads a clock.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -37,6 +38,9 @@ ACTIVE, INACTIVE, GRACE, LAPSED, RENEWED = "active", "inactive", "grace", "lapse
 STATUSES = (ACTIVE, INACTIVE, GRACE, LAPSED, RENEWED)
 OPEN = (ACTIVE, INACTIVE, GRACE)
 REMINDER_DAYS = (90, 30, 7)
+# Days before the grace period ends; its start (grace_days before the end) is one too.
+GRACE_REMINDER_DAYS = (7,)
+DEADLINE_REMINDER, GRACE_REMINDER = "deadline", "grace"
 MAX_EXTENSION_DAYS = 3650
 ON_SHORTFALL = ("suspend", "keep")
 
@@ -78,11 +82,17 @@ class Transition:
 
 @dataclass(frozen=True, slots=True)
 class Reminder:
-    """A deadline reminder due now; ``key`` is unique per threshold and deadline."""
+    """A reminder due now; ``key`` is unique per kind, threshold and date.
+
+    A ``deadline`` reminder comes ``days_before`` the effective deadline
+    (``90d:2028-01-01``); a ``grace`` one ``days_before`` the end of the grace
+    period, which ``deadline`` then holds (``grace-7d:2028-01-31``).
+    """
 
     days_before: int
     deadline: datetime
     key: str
+    kind: str = DEADLINE_REMINDER
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,10 +124,15 @@ def grace_end(state: CycleState, now: datetime) -> datetime:
     return effective_deadline(state, now) + timedelta(days=state.grace_days)
 
 
+def days_until(moment: datetime, now: datetime) -> int:
+    """Whole days until ``moment`` (0 on the day, negative once past)."""
+    seconds = (moment - now).total_seconds()
+    return math.ceil(seconds / 86400) if seconds > 0 else math.floor(seconds / 86400)
+
+
 def days_left(state: CycleState, now: datetime) -> int:
     """Whole days until the effective deadline (0 on the day, negative once past)."""
-    seconds = (effective_deadline(state, now) - now).total_seconds()
-    return math.ceil(seconds / 86400) if seconds > 0 else math.floor(seconds / 86400)
+    return days_until(effective_deadline(state, now), now)
 
 
 def window(state: CycleState, now: datetime) -> CycleWindow:
@@ -229,28 +244,46 @@ def check_can_renew(state: CycleState, now: datetime) -> None:
 
 
 def reminder_due(
-    state: CycleState, now: datetime, sent: Iterable[str], days: Iterable[int] = REMINDER_DAYS
+    state: CycleState,
+    now: datetime,
+    sent: Iterable[str],
+    days: Iterable[int] = REMINDER_DAYS,
+    grace_days: Iterable[int] = GRACE_REMINDER_DAYS,
 ) -> Reminder | None:
     """The reminder to send now, if any: the most urgent threshold passed, once.
 
-    Thresholds are days before the effective deadline; a deadline that moves
-    (extension, hiatus) starts its own reminders.  Only active cycles get
-    reminders; a job that missed days sends the most urgent one only.
+    An active cycle is reminded ``days`` before its effective deadline; a
+    cycle in grace when the grace period starts and ``grace_days`` before it
+    ends.  A date that moves (extension, hiatus) starts its own reminders; a
+    job that missed days sends the most urgent one only.  Cycles on hiatus,
+    lapsed or renewed get none.
     """
-    if status_at(state, now) != ACTIVE:
-        return None
-    deadline = effective_deadline(state, now)
-    passed = [d for d in days if now >= deadline - timedelta(days=d)]
+    current = status_at(state, now)
+    if current == ACTIVE:
+        return _due(DEADLINE_REMINDER, "", effective_deadline(state, now), now, sent, days)
+    if current == GRACE:
+        thresholds = {state.grace_days, *(d for d in grace_days if d < state.grace_days)}
+        return _due(GRACE_REMINDER, "grace-", grace_end(state, now), now, sent, thresholds)
+    return None
+
+
+def _due(
+    kind: str,
+    prefix: str,
+    target: datetime,
+    now: datetime,
+    sent: Iterable[str],
+    days: Iterable[int],
+) -> Reminder | None:
+    passed = [d for d in days if now >= target - timedelta(days=d)]
     if not passed:
         return None
     nearest = min(passed)
-    key = f"{nearest}d:{deadline.date().isoformat()}"
-    already = set(sent)
-    # Once a more urgent reminder went for this deadline, the earlier ones are moot.
-    if any(
-        k.endswith(f":{deadline.date().isoformat()}") and int(k.split("d:")[0]) <= nearest
-        for k in already
-        if "d:" in k
-    ):
-        return None
-    return Reminder(nearest, deadline, key)
+    date = target.date().isoformat()
+    same_date = re.compile(rf"{re.escape(prefix)}(\d+)d:{re.escape(date)}")
+    # Once a more urgent reminder went for this date, the earlier ones are moot.
+    for key in sent:
+        match = same_date.fullmatch(key)
+        if match is not None and int(match.group(1)) <= nearest:
+            return None
+    return Reminder(nearest, target, f"{prefix}{nearest}d:{date}", kind)

@@ -1451,6 +1451,9 @@ def _tick_one(
         renewed.append(public_id)
         return
     move = rules.settle(state, now)
+    sent = list(
+        uow.session.scalars(select(CycleReminder.kind).where(CycleReminder.cycle_id == cycle.id))
+    )
     if move is not None:
         _set_status(uow, cycle, move, actor=audit.SYSTEM, now=now)
         changes.append(
@@ -1458,37 +1461,50 @@ def _tick_one(
                 public_id, cycle.learner.display_name, move.from_status, move.to_status, move.reason
             )
         )
+        lines = [
+            move.reason[0].upper() + move.reason[1:] + ".",
+            f"Counted so far: {ledger.counted_total} of {ledger.required_total} credits.",
+        ]
+        if move.to_status == rules.GRACE:
+            # This mail is the grace period's first reminder: record it as such,
+            # so the reminder below does not say the same again tomorrow.
+            due = rules.reminder_due(_state(cycle), now, sent)
+            if due is not None:
+                _record_reminder(uow, cycle, due, now)
+            lines.append(_grace_advice(ledger))
         _mail(
             ctx,
             uow,
             cycle.learner,
             f"{cycle.certification.name}: {'grace period' if move.to_status == rules.GRACE else 'lapsed'}",
+            [*lines, f"Your progress: {_cycle_page(ctx)}"],
+        )
+        return
+    due = rules.reminder_due(state, now, sent)
+    # A satisfied active cycle can be renewed any day: nothing to remind of.  In
+    # grace the learner is told all the same, or the cycle lapses unrenewed.
+    if due is None or (ledger.satisfied and due.kind == rules.DEADLINE_REMINDER):
+        return
+    _record_reminder(uow, cycle, due, now)
+    days = rules.days_until(due.deadline, now)
+    reminders.append(TickReminder(public_id, cycle.learner.display_name, due.key, days))
+    if due.kind == rules.GRACE_REMINDER:
+        _mail(
+            ctx,
+            uow,
+            cycle.learner,
+            f"Grace period ends in {days} days: {cycle.certification.name}",
             [
-                move.reason[0].upper() + move.reason[1:] + ".",
+                f"The renewal deadline has passed; your grace period ends on "
+                f"{due.deadline:%d %B %Y} ({days} days from now). Then the certification lapses.",
                 f"Counted so far: {ledger.counted_total} of {ledger.required_total} credits.",
+                _grace_advice(ledger),
+                *(f"- {r.reason}" for r in ledger.requirements if not r.met),
+                "",
                 f"Your progress: {_cycle_page(ctx)}",
             ],
         )
         return
-    if ledger.satisfied:
-        return  # nothing to remind of: renewal can be asked for
-    sent = uow.session.scalars(select(CycleReminder.kind).where(CycleReminder.cycle_id == cycle.id))
-    due = rules.reminder_due(state, now, list(sent))
-    if due is None:
-        return
-    uow.session.add(CycleReminder(cycle_id=cycle.id, kind=due.key, sent_at=now))
-    uow.session.flush()
-    days = rules.days_left(state, now)
-    reminders.append(TickReminder(public_id, cycle.learner.display_name, due.key, days))
-    audit.record(
-        uow,
-        actor=audit.SYSTEM,
-        action="cycle.reminder",
-        subject_type="certification_cycle",
-        subject_id=public_id,
-        now=now,
-        kind=due.key,
-    )
     _mail(
         ctx,
         uow,
@@ -1502,6 +1518,30 @@ def _tick_one(
             "",
             f"See what still counts: {_cycle_page(ctx)}",
         ],
+    )
+
+
+def _grace_advice(ledger: Ledger) -> str:
+    if ledger.satisfied:
+        return "Every requirement is met: renew now from your renewal page."
+    if ledger.remaining > 0:
+        return f"{ledger.remaining} credits to go; renew as soon as every requirement is met."
+    return "The total is reached, but not every requirement is met yet."
+
+
+def _record_reminder(
+    uow: UnitOfWork, cycle: CertificationCycle, due: rules.Reminder, now: datetime
+) -> None:
+    uow.session.add(CycleReminder(cycle_id=cycle.id, kind=due.key, sent_at=now))
+    uow.session.flush()
+    audit.record(
+        uow,
+        actor=audit.SYSTEM,
+        action="cycle.reminder",
+        subject_type="certification_cycle",
+        subject_id=cycle.public_id,
+        now=now,
+        kind=due.key,
     )
 
 

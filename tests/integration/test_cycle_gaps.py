@@ -5,14 +5,14 @@ lifting a suspension records its reason; a renewal sends one mail; a claim
 merge folds a placeholder's duplicate open cycle into the account's.
 """
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from badger.domain.errors import Conflict, NotFound
 from badger.services import catalog, cycles
-from badger.store.models import AuditEntry, Award, CertificationCycle
+from badger.store.models import AuditEntry, Award, CertificationCycle, CycleReminder
 from tests.integration.test_cycles import (
     ADA,
     CATALOGUE,
@@ -109,3 +109,84 @@ def test_a_learner_cannot_renew_a_cycle_on_hiatus(ctx, ada, cycle):
         cycles.renew_own(
             ctx, learner_public_id=ada, cycle_public_id=cycle.public_id, actor=f"learner:{ada}"
         )
+
+
+# ---------------------------------------------------------------- reminders in grace
+
+DEADLINE = datetime(2028, 1, 1, tzinfo=UTC)
+
+
+def reminder_kinds(ctx):
+    with ctx.uow() as uow:
+        return sorted(uow.session.scalars(select(CycleReminder.kind)).all())
+
+
+def test_a_cycle_in_grace_is_reminded_at_the_start_and_7_days_before_the_end_once_each(
+    ctx, cycle, mailer
+):
+    earn(ctx, "library-1", START + timedelta(days=3))
+    subjects = []
+    kinds = []
+    for days in (1, 1, 2, 22, 23, 23, 24, 29):
+        before = len(mailer.sent)
+        report = cycles.tick(ctx, now=DEADLINE + timedelta(days=days))
+        subjects += [m.subject for m in mailer.sent[before:]]
+        kinds += [r.kind for r in report.reminders]
+    # The move into grace is its first reminder (recorded, not sent twice).
+    assert subjects == [
+        "Certified Strategist: grace period",
+        "Grace period ends in 7 days: Certified Strategist",
+    ]
+    assert kinds == ["grace-7d:2028-01-31"]
+    assert reminder_kinds(ctx) == ["grace-30d:2028-01-31", "grace-7d:2028-01-31"]
+    last = mailer.sent[-1]
+    assert last.to == ADA
+    assert "your grace period ends on 31 January 2028 (7 days from now)" in last.body
+    assert "Counted so far: 4.00 of 30 credits." in last.body
+    assert "26.00 credits to go" in last.body
+    assert "Your progress: https://badges.example.org/account" in last.body
+    entries = [a for _, a, d in audit_of(ctx, cycle.public_id) if a == "cycle.reminder"]
+    assert len(entries) == 2
+    lapsed = cycles.tick(ctx, now=DEADLINE + timedelta(days=30))
+    assert [c.to_status for c in lapsed.changes] == ["lapsed"]
+    assert lapsed.reminders == ()
+
+
+def test_a_cycle_put_in_grace_outside_the_tick_gets_the_start_reminder_next_tick(
+    ctx, cycle, clock, mailer
+):
+    # Migrating to a version with shorter cycles moves the deadline into the past.
+    cycles.import_policy(ctx, policy_doc(version=2, cycle_months=24), actor="test")
+    clock.now = datetime(2027, 1, 10, tzinfo=UTC)
+    view = cycles.migrate_cycle(ctx, cycle.public_id, version=2, reason="v2", actor="staff")
+    assert (view.status, view.grace_ends_at) == ("grace", datetime(2027, 1, 31, tzinfo=UTC))
+    before = len(mailer.sent)
+    report = cycles.tick(ctx, now=datetime(2027, 1, 11, tzinfo=UTC))
+    assert report.changes == ()
+    assert [(r.kind, r.days_left) for r in report.reminders] == [("grace-30d:2027-01-31", 20)]
+    assert [m.subject for m in mailer.sent[before:]] == [
+        "Grace period ends in 20 days: Certified Strategist"
+    ]
+    assert cycles.tick(ctx, now=datetime(2027, 1, 12, tzinfo=UTC)).reminders == ()
+
+
+def test_a_satisfied_cycle_in_grace_is_told_to_renew_before_it_lapses(ctx, cycle, mailer):
+    earn_full(ctx)
+    cycles.tick(ctx, now=DEADLINE + timedelta(days=1))
+    assert "Every requirement is met: renew now" in mailer.sent[-1].body
+    report = cycles.tick(ctx, now=DEADLINE + timedelta(days=24))
+    assert [r.kind for r in report.reminders] == ["grace-7d:2028-01-31"]
+    assert "Every requirement is met: renew now" in mailer.sent[-1].body
+
+
+def test_a_satisfied_active_cycle_still_gets_no_deadline_reminder(ctx, cycle):
+    earn_full(ctx)
+    assert cycles.tick(ctx, now=DEADLINE - timedelta(days=30)).reminders == ()
+
+
+def test_a_cycle_on_hiatus_in_grace_gets_no_grace_reminder(ctx, cycle, clock):
+    cycles.tick(ctx, now=DEADLINE + timedelta(days=1))
+    clock.now = DEADLINE + timedelta(days=2)
+    cycles.start_hiatus(ctx, cycle.public_id, reason="illness", actor="staff")
+    report = cycles.tick(ctx, now=DEADLINE + timedelta(days=25))
+    assert (report.examined, report.reminders) == (0, ())

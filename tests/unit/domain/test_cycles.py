@@ -167,7 +167,7 @@ def test_a_renewed_cycle_cannot_be_extended():
         (7, ("90d:2028-01-01", "30d:2028-01-01"), "7d:2028-01-01"),
         (3, ("7d:2028-01-01",), None),
         (20, ("7d:2028-01-01",), None),  # a more urgent one already went
-        (0, (), None),  # deadline reached: grace, no reminder
+        (0, (), "grace-30d:2028-01-31"),  # deadline reached: grace has its own reminders
     ],
 )
 def test_reminders_go_90_30_7_days_before_once_each(days_before, sent, expected):
