@@ -20,6 +20,7 @@ submissions only for evidence and activity rules), in one query per kind.
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 import time
@@ -51,7 +52,15 @@ from badger.services.context import Context
 from badger.services.issue import IssuedAward, IssueRequest, add_award, learner_for
 from badger.services.validation import validate
 from badger.store.db import UnitOfWork
-from badger.store.models import Achievement, Award, Issuer, Learner, Submission, new_public_id
+from badger.store.models import (
+    Achievement,
+    Award,
+    Issuer,
+    Learner,
+    LearnerIdentifier,
+    Submission,
+    new_public_id,
+)
 from badger.store.models import CompletionEvent as EventRow
 
 MAX_CASCADE = 25
@@ -239,7 +248,7 @@ def evaluate(
     awarded: list[IssuedAward] = []
     outcomes: dict[str, Outcome] = {}
     pending = index.affected(triggers)
-    recipient = _recipient_of(learner)
+    recipient = (learner, _primary_identifier(learner))
     for _ in range(MAX_CASCADE):
         if not pending:
             break
@@ -280,15 +289,18 @@ def evaluate(
 
 
 def _recipient_of(learner: Learner) -> str:
-    ident = next((i for i in learner.identifiers if i.is_primary), None) or learner.identifiers[0]
-    return ident.value
+    return _primary_identifier(learner).value
+
+
+def _primary_identifier(learner: Learner) -> LearnerIdentifier:
+    return next((i for i in learner.identifiers if i.is_primary), None) or learner.identifiers[0]
 
 
 def _award_once(
     ctx: Context,
     uow: UnitOfWork,
     achievement_id: int,
-    recipient: str,
+    recipient: tuple[Learner, LearnerIdentifier],
     outcome: Outcome,
     *,
     actor: str,
@@ -301,17 +313,21 @@ def _award_once(
     basis = {"rule": "automatic", "outcome": outcome.as_json(), "inputs": list(outcome.inputs)}
     request = IssueRequest(
         achievement=str(achievement_public_id),
-        recipient=recipient,
+        recipient=recipient[1].value,
         basis=basis,
         narrative="Awarded automatically: " + outcome.reason,
     )
+    # The caller has just seen the achievement not held (in this transaction).
+    award = functools.partial(
+        add_award, ctx, uow, request, actor=actor, notify=notify, recipient=recipient, unheld=True
+    )
     if not uow.concurrent_writers:
-        # The caller saw it not held, and nobody else can write until we
-        # commit: a Conflict or IntegrityError here is a real failure.
-        return add_award(ctx, uow, request, actor=actor, notify=notify)
+        # Nobody else can write until we commit: a Conflict or IntegrityError
+        # here is a real failure.
+        return award()
     savepoint = uow.session.begin_nested()
     try:
-        issued = add_award(ctx, uow, request, actor=actor, notify=notify)
+        issued = award()
         uow.session.flush()
     except (IntegrityError, Conflict):
         # Someone else (a concurrent event) awarded it first: exactly once holds.

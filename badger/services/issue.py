@@ -284,12 +284,28 @@ def _evidence(items: Sequence[EvidenceInput]) -> tuple[EvidenceInfo, ...]:
 
 
 def add_award(
-    ctx: Context, uow: UnitOfWork, request: IssueRequest, *, actor: str, notify: bool = True
+    ctx: Context,
+    uow: UnitOfWork,
+    request: IssueRequest,
+    *,
+    actor: str,
+    notify: bool = True,
+    recipient: tuple[Learner, LearnerIdentifier] | None = None,
+    achievement_row: Achievement | None = None,
+    unheld: bool = False,
 ) -> IssuedAward:
     """Issue inside the caller's transaction (the awarding engine and bulk issue use this).
 
     ``notify`` tells the recipient after commit: a claim link for an address
     without a verified account, else a plain "you earned" mail.
+
+    A caller that has already loaded them passes the learner and identifier
+    ``request.recipient`` names (``recipient``) and the achievement row with
+    its issuer (``achievement_row``), and ``unheld=True`` when it has just seen,
+    in this transaction, that the learner does not hold the achievement in
+    ``request.cycle_key``: the awarding engine saves three queries per award.
+    The unique constraint on (learner, achievement, cycle) still guards a
+    concurrent award on PostgreSQL.
     """
     now = ctx.now()
     issued_on = request.issued_on or now
@@ -297,19 +313,26 @@ def add_award(
         raise ValidationError("issued_on", "needs a time zone")
     if issued_on > now + timedelta(minutes=5):
         raise ValidationError("issued_on", "is in the future")
-    achievement = _find_achievement(uow, request.achievement, ctx.settings.issuer_slug)
-    issuer = achievement.issuer
-    learner, ident_row = learner_for(uow, request.recipient, request.recipient_name)
-    uow.session.flush()
-    existing = uow.session.scalar(
-        select(Award.public_id).where(
-            Award.learner_id == learner.id,
-            Award.achievement_id == achievement.id,
-            Award.cycle_key == request.cycle_key,
-        )
+    achievement = achievement_row or _find_achievement(
+        uow, request.achievement, ctx.settings.issuer_slug
     )
-    if existing is not None:
-        raise Conflict(f"{request.recipient} already holds {achievement.slug} (award {existing})")
+    issuer = achievement.issuer
+    if recipient is None:
+        learner, ident_row = learner_for(uow, request.recipient, request.recipient_name)
+    else:
+        learner, ident_row = recipient
+    if not unheld:
+        existing = uow.session.scalar(
+            select(Award.public_id).where(
+                Award.learner_id == learner.id,
+                Award.achievement_id == achievement.id,
+                Award.cycle_key == request.cycle_key,
+            )
+        )
+        if existing is not None:
+            raise Conflict(
+                f"{request.recipient} already holds {achievement.slug} (award {existing})"
+            )
     if request.status_purpose not in STATUS_PURPOSES:
         raise ValidationError("status_purpose", f"one of {', '.join(STATUS_PURPOSES)}")
     evidence = _evidence(request.evidence) + tuple(request.evidence_credentials)
