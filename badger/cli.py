@@ -581,11 +581,15 @@ def suspend_command(award: str, reason: str | None) -> None:
 
 @main.command("unsuspend")
 @click.argument("award")
+@click.option("--reason", default=None, help="Why the suspension is lifted (audit log).")
 @handle_errors
-def unsuspend_command(award: str) -> None:
+def unsuspend_command(award: str, reason: str | None) -> None:
     """Lift the suspension of AWARD."""
-    change = status.unsuspend(_context(), award, actor="cli")
-    click.echo(f"award {change.award_public_id} active again")
+    change = status.unsuspend(_context(), award, actor="cli", reason=reason)
+    click.echo(
+        f"award {change.award_public_id} active again"
+        + (f": {change.reason}" if change.reason else "")
+    )
 
 
 # ---------------------------------------------------------------- verify

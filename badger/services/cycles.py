@@ -902,7 +902,7 @@ def _end_hiatus(
     if period.suspended_award_id is not None:
         award = uow.session.get(Award, period.suspended_award_id)
         if award is not None and award.status == "suspended":
-            status.unsuspend_award(ctx, uow, award, actor=actor, now=now)
+            status.unsuspend_award(ctx, uow, award, actor=actor, now=now, reason="hiatus ended")
     uow.session.flush()
     _set_status(uow, cycle, move, actor=actor, now=now)
     deadline = rules.effective_deadline(_state(cycle), now)
@@ -1649,7 +1649,14 @@ def resolve_review(
         credential = cycle.renewal_award
         if credential is not None:
             if decision == "reinstate" and credential.status == "suspended":
-                status.unsuspend_award(ctx, uow, credential, actor=actor, now=now)
+                status.unsuspend_award(
+                    ctx,
+                    uow,
+                    credential,
+                    actor=actor,
+                    now=now,
+                    reason="renewal review" + (f": {note}" if note else ""),
+                )
             elif decision == "revoke" and credential.status != "revoked":
                 status.revoke_award(
                     ctx, uow, credential, reason=note or "renewal withdrawn", actor=actor, now=now

@@ -270,20 +270,39 @@ def suspend_award(
     return StatusChange(award.public_id, award.status, reason)
 
 
-def unsuspend(ctx: Context, award_id: str, *, actor: str) -> StatusChange:
+def unsuspend(
+    ctx: Context, award_id: str, *, actor: str, reason: str | None = None
+) -> StatusChange:
+    """Lift a suspension; ``reason`` (optional) says why and is kept with the award."""
+    text = _clean_reason(reason, required=False)
     now = ctx.now()
     with ctx.uow() as uow:
-        return unsuspend_award(ctx, uow, _find_award(uow, award_id), actor=actor, now=now)
+        return unsuspend_award(
+            ctx, uow, _find_award(uow, award_id), actor=actor, now=now, reason=text
+        )
 
 
 def unsuspend_award(
-    ctx: Context, uow: UnitOfWork, award: Award, *, actor: str, now: datetime
+    ctx: Context,
+    uow: UnitOfWork,
+    award: Award,
+    *,
+    actor: str,
+    now: datetime,
+    reason: str | None = None,
 ) -> StatusChange:
-    """:func:`unsuspend` inside the caller's transaction."""
+    """:func:`unsuspend` inside the caller's transaction (the reason already checked).
+
+    The suspension's reason no longer describes the award: ``status_reason``
+    becomes "reinstated: <reason>", or nothing without a reason.  The audit
+    entry keeps both.
+    """
     if award.status != "suspended":
         raise Conflict(f"award {award.public_id} is {award.status}, not suspended")
     _flip(ctx, uow, award, "suspension", False, now)
-    award.status, award.status_reason, award.status_changed_at = "active", None, now
+    suspended_for = award.status_reason
+    status_reason = f"reinstated: {reason}" if reason else None
+    award.status, award.status_reason, award.status_changed_at = "active", status_reason, now
     audit.record(
         uow,
         actor=actor,
@@ -291,8 +310,10 @@ def unsuspend_award(
         subject_type="award",
         subject_id=award.public_id,
         now=now,
+        reason=reason,
+        suspended_for=suspended_for,
     )
-    return StatusChange(award.public_id, award.status, None)
+    return StatusChange(award.public_id, award.status, reason)
 
 
 def status_list_document(ctx: Context, list_public_id: str) -> tuple[bytes, datetime]:

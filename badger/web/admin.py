@@ -490,6 +490,8 @@ def change_status(award_id: str, action: str) -> Any:
     ctx = get_context()
     award = reports.award_summary(ctx, award_id)
     form = StatusChangeForm()
+    if action == "unsuspend":
+        form.reason.description = "Optional: why the suspension is lifted (kept in the audit log)."
     if request.method == "POST":
         if not form.validate_on_submit():
             return _status_page(form, award, action), 400
@@ -502,7 +504,7 @@ def change_status(award_id: str, action: str) -> Any:
                     raise ValidationError("reason", "say why the badge is suspended")
                 status.suspend(ctx, award.public_id, reason=reason, actor=_actor())
             else:
-                status.unsuspend(ctx, award.public_id, actor=_actor())
+                status.unsuspend(ctx, award.public_id, actor=_actor(), reason=reason or None)
         except ValidationError as exc:
             _invalid(form, exc)
             return _status_page(form, award, action), 400
