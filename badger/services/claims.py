@@ -96,7 +96,22 @@ def claim_url(ctx: Context, token: str) -> str:
 # ---------------------------------------------------------------- offering
 
 
-def offer_claim(
+@dataclass(frozen=True)
+class AwardNotice:
+    """Where the mail about a new award goes, and what it links to.
+
+    ``claim_url`` is set (and its token stored) when the address must be
+    proved by following a link: sent anywhere else, the link would let
+    another inbox claim the address.
+    """
+
+    to: str
+    page_url: str
+    claim_url: str | None = None
+    expires_at: datetime | None = None
+
+
+def award_notice(
     ctx: Context,
     uow: UnitOfWork,
     award: Award | str,
@@ -104,13 +119,14 @@ def offer_claim(
     now: datetime,
     ttl: timedelta = CLAIM_TTL,
     actor: str = audit.SYSTEM,
-) -> None:
-    """Tell the recipient of a new award, inside the issuing transaction.
+) -> AwardNotice | None:
+    """Prepare the mail about a new award inside the issuing transaction (``None``: no address).
 
-    A claim link when the award went to an email address that is unverified or
-    whose learner has no account; a plain "you earned" message when the
-    address is verified and has an account.  Either mail goes out only after
-    the transaction commits.
+    A claim link when the award went to an email address that is unverified
+    or whose learner has no account; else the badge page only, to the
+    verified address (or the account's, for a DID or URL recipient).
+    :func:`offer_claim` sends the usual mail from it; a certification renewal
+    puts the same links in its own, single mail.
     """
     row = award if isinstance(award, Award) else _award(uow, award)
     ident = (
@@ -119,16 +135,12 @@ def offer_claim(
         else None
     )
     account = row.learner.account
-    badge, issuer = row.achievement.name, row.issuer.name
     page = identity.credential_page_url(ctx.settings, row.public_id)
     if ident is None or ident.kind != IdentifierKind.EMAIL:
         # A DID or URL recipient cannot receive a link; write to the account if any.
-        if account is not None:
-            _send_after_commit(ctx, uow, _earned(account.email, row.learner, badge, issuer, page))
-        return
+        return AwardNotice(account.email, page) if account is not None else None
     if ident.verified_at is not None and account is not None:
-        _send_after_commit(ctx, uow, _earned(ident.value, row.learner, badge, issuer, page))
-        return
+        return AwardNotice(ident.value, page)
     token = secrets.token_urlsafe(32)
     expires_at = now + ttl
     uow.session.add(
@@ -150,24 +162,62 @@ def offer_claim(
         identifier=f"{ident.kind}:{ident.value}",
         expires_at=expires_at.isoformat(),
     )
+    return AwardNotice(ident.value, page, claim_url(ctx, token), expires_at)
+
+
+def offer_claim(
+    ctx: Context,
+    uow: UnitOfWork,
+    award: Award | str,
+    *,
+    now: datetime,
+    ttl: timedelta = CLAIM_TTL,
+    actor: str = audit.SYSTEM,
+) -> None:
+    """Tell the recipient of a new award, inside the issuing transaction.
+
+    A claim link when the award went to an email address that is unverified or
+    whose learner has no account; a plain "you earned" message when the
+    address is verified and has an account.  Either mail goes out only after
+    the transaction commits.
+    """
+    row = award if isinstance(award, Award) else _award(uow, award)
+    notice = award_notice(ctx, uow, row, now=now, ttl=ttl, actor=actor)
+    if notice is None:
+        return
+    badge, issuer = row.achievement.name, row.issuer.name
+    if notice.claim_url is None or notice.expires_at is None:
+        _send_after_commit(
+            ctx, uow, _earned(notice.to, row.learner, badge, issuer, notice.page_url)
+        )
+        return
     body = "\n".join(
         [
             "Hello,",
             "",
             f"{issuer} has awarded you the badge “{badge}”.",
             "",
-            "Claim it here (sign in or create an account when asked):",
-            "",
-            f"  {claim_url(ctx, token)}",
-            "",
-            f"The link works once and expires on {expires_at:%d %B %Y} (UTC).",
+            *claim_lines(notice),
             "If you did not expect this message, you can ignore it.",
             "",
         ]
     )
     _send_after_commit(
-        ctx, uow, Message(to=ident.value, subject=f"Claim your badge: {badge}", body=body)
+        ctx, uow, Message(to=notice.to, subject=f"Claim your badge: {badge}", body=body)
     )
+
+
+def claim_lines(notice: AwardNotice) -> list[str]:
+    """The lines of a mail that carry a claim link (empty when there is none)."""
+    if notice.claim_url is None or notice.expires_at is None:
+        return []
+    return [
+        "Claim it here (sign in or create an account when asked):",
+        "",
+        f"  {notice.claim_url}",
+        "",
+        f"The link works once and expires on {notice.expires_at:%d %B %Y} (UTC).",
+    ]
 
 
 def _earned(to: str, learner: Learner, badge: str, issuer: str, page: str) -> Message:

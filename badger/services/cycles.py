@@ -32,7 +32,7 @@ from badger.domain.cycles import CycleState, Extension, RenewalRules
 from badger.domain.errors import Conflict, DomainError, NotFound, ValidationError
 from badger.domain.ledger import Ledger, LedgerItem, LedgerLine, Period, Policy, compute
 from badger.domain.recipients import parse_identifier
-from badger.services import audit, status
+from badger.services import audit, claims, status
 from badger.services.context import Context
 from badger.services.ledger import (
     ACTIVITY_TYPES_FROM_TAGS,
@@ -514,9 +514,15 @@ def _learner_email(uow: UnitOfWork, learner: Learner) -> str | None:
 
 
 def _mail(
-    ctx: Context, uow: UnitOfWork, learner: Learner, subject: str, lines: Sequence[str]
+    ctx: Context,
+    uow: UnitOfWork,
+    learner: Learner,
+    subject: str,
+    lines: Sequence[str],
+    *,
+    to: str | None = None,
 ) -> None:
-    to = _learner_email(uow, learner)
+    to = to or _learner_email(uow, learner)
     if to is None:
         return
     body = "\n".join([f"Hello {learner.display_name},", "", *lines, ""])
@@ -1323,18 +1329,30 @@ def _renew(
         counted_total=str(ledger.counted_total),
         next_cycle=nxt.public_id,
     )
-    _mail(
-        ctx,
-        uow,
-        cycle.learner,
-        f"Certification renewed: {cycle.certification.name}",
-        [
-            f"Your certification is renewed until {nxt.base_deadline:%d %B %Y} "
-            f"with {ledger.counted_total} credits.",
-            *([f"Your comprehensive learner record: {issued.clr_url}"] if issued.clr_url else []),
-            f"Your badges: {_cycle_page(ctx)}",
-        ],
-    )
+    # The one mail of a renewal: it carries what the award mail would have
+    # (the credential's page, a claim link when the address needs proving).
+    notice = claims.award_notice(ctx, uow, award, now=now, actor=actor)
+    if notice is not None:
+        _mail(
+            ctx,
+            uow,
+            cycle.learner,
+            f"Certification renewed: {cycle.certification.name}",
+            [
+                f"Your certification is renewed until {nxt.base_deadline:%d %B %Y} "
+                f"with {ledger.counted_total} credits.",
+                "",
+                f"See your renewal credential, download it and share it here: {notice.page_url}",
+                *(
+                    [f"Your comprehensive learner record: {issued.clr_url}"]
+                    if issued.clr_url
+                    else []
+                ),
+                *(["", *claims.claim_lines(notice), ""] if notice.claim_url else []),
+                f"Your badges: {_cycle_page(ctx)}",
+            ],
+            to=notice.to,
+        )
     return RenewalResult(
         _view(uow, cycle, now), _view(uow, nxt, now), award.public_id, issued.clr_url
     )

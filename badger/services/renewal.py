@@ -19,7 +19,9 @@ achievement and cycle, rendered in every usual format plus ``clr-ldp``:
   to the certification with ``isPartOf``.  It shares the renewal's status bit.
 
 :func:`issue_renewal` runs inside the caller's transaction (the certification
-cycle service owns it); nothing is written when it refuses.
+cycle service owns it); nothing is written when it refuses.  It sends no mail:
+the cycle service sends the one renewal notice, with the links the award mail
+would have carried (:func:`badger.services.claims.award_notice`).
 """
 
 from __future__ import annotations
@@ -288,6 +290,8 @@ def issue_renewal(
             status_purpose=status_purpose,
         ),
         actor=actor,
+        # The caller's renewal notice replaces the award mail: one mail per renewal.
+        notify=False,
     )
 
     award = uow.session.scalar(select(Award).where(Award.public_id == issued.public_id))

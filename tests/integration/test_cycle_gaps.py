@@ -5,21 +5,25 @@ lifting a suspension records its reason; a renewal sends one mail; a claim
 merge folds a placeholder's duplicate open cycle into the account's.
 """
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from badger.domain.errors import Conflict, NotFound
-from badger.services import catalog, cycles
+from badger.services import awarding, catalog, claims, cycles
+from badger.services.issue import IssueRequest, issue_award
 from badger.store.models import AuditEntry, Award, CertificationCycle, CycleReminder
 from tests.integration.test_cycles import (
     ADA,
     CATALOGUE,
+    FULL,
     START,
     earn,
     earn_full,
     policy_doc,
+    spec,
 )
 
 
@@ -190,3 +194,92 @@ def test_a_cycle_on_hiatus_in_grace_gets_no_grace_reminder(ctx, cycle, clock):
     cycles.start_hiatus(ctx, cycle.public_id, reason="illness", actor="staff")
     report = cycles.tick(ctx, now=DEADLINE + timedelta(days=25))
     assert (report.examined, report.reminders) == (0, ())
+
+
+# ---------------------------------------------------------------- one mail per renewal
+
+CLAIM_LINK = re.compile(r"https://badges\.example\.org/claim/([A-Za-z0-9_-]+)")
+
+
+def earn_full_for(ctx, recipient, *, start=START):
+    """:func:`earn_full` for any recipient (issued in order, as the seed numbers need)."""
+    for n, slug in enumerate(FULL):
+        issue_award(
+            ctx, IssueRequest(slug, recipient, issued_on=start + timedelta(days=10 + n)), actor="t"
+        )
+    for n in range(6):
+        issue_award(
+            ctx,
+            IssueRequest(
+                "webinar",
+                recipient,
+                issued_on=start + timedelta(days=40 + 20 * n),
+                cycle_key=f"session-{n}",
+            ),
+            actor="t",
+        )
+
+
+def test_a_renewal_sends_exactly_one_mail_with_the_credential_page(ctx, cycle, mailer):
+    earn_full(ctx)
+    before = len(mailer.sent)
+    result = cycles.renew(ctx, cycle.public_id, actor="staff")
+    (mail,) = mailer.sent[before:]
+    assert mail.to == ADA
+    assert mail.subject == "Certification renewed: Certified Strategist"
+    page = f"https://badges.example.org/credentials/{result.award_public_id}"
+    assert f"download it and share it here: {page}" in mail.body
+    assert f"Your comprehensive learner record: {result.clr_url}" in mail.body
+    assert "renewed until 01 January 2031" in mail.body
+    assert "claim" not in mail.body.lower()
+
+
+def test_a_renewal_to_an_unproved_address_carries_the_claim_link_in_its_one_mail(
+    ctx, mailer, create_account
+):
+    cycles.import_policy(ctx, policy_doc(), actor="test")
+    earn_full_for(ctx, "sam@example.org")  # no account: a placeholder learner
+    cycle = cycles.start_cycle(
+        ctx, recipient="sam@example.org", policy_key="csms", start=START, actor="test"
+    )
+    before = len(mailer.sent)
+    result = cycles.renew(ctx, cycle.public_id, actor="staff")
+    (mail,) = mailer.sent[before:]
+    assert mail.to == "sam@example.org"
+    assert mail.subject == "Certification renewed: Certified Strategist"
+    assert f"/credentials/{result.award_public_id}" in mail.body
+    token = CLAIM_LINK.search(mail.body).group(1)
+    assert "The link works once and expires on" in mail.body
+    account = create_account("sam.new@example.org", name="Sam")
+    claimed = claims.claim(ctx, token, account)
+    assert claimed.award_public_id == result.award_public_id
+    assert result.award_public_id in claimed.moved_awards
+
+
+def test_an_auto_renewal_on_award_sends_the_badge_mail_and_one_renewal_mail(ctx, ada, mailer):
+    cycles.import_policy(ctx, policy_doc(key="csms-auto", auto_renew=True), actor="test")
+    auto = cycles.start_cycle(
+        ctx, recipient=ADA, policy_key="csms-auto", certification="csms", start=START, actor="t"
+    )
+    for n, slug in enumerate(s for s in FULL if s != "content-b"):
+        earn(ctx, slug, START + timedelta(days=10 + n))
+    for n in range(6):
+        earn(ctx, "webinar", START + timedelta(days=40 + 20 * n), cycle_key=f"session-{n}")
+    catalog.create_achievement(
+        ctx,
+        issuer_slug="default",
+        spec=spec("content-live", "2", "content-strategy", rules={"event": "course.done"}),
+    )
+    before = len(mailer.sent)
+    awarding.record_event(
+        ctx,
+        {"recipient": ADA, "kind": "course.done", "data": {}},
+        idempotency_key="live-1",
+        source="lms",
+        actor="engine",
+    )
+    assert cycles.get_cycle(ctx, auto.public_id).status == "renewed"
+    assert [m.subject for m in mailer.sent[before:]] == [
+        "You earned a badge: Content Live",
+        "Certification renewed: Certified Strategist",
+    ]
