@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, insert, or_, select
+from sqlalchemy import and_, bindparam, insert, or_, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from badger.credentials import status_list as bsl
 from badger.credentials.model import format_datetime, to_json_bytes
@@ -149,10 +150,17 @@ def allocate_all(
             for p in purposes
         ],
     )
+    # The counters too (the lists are locked): an ORM update would cost a flush.
+    uow.session.execute(
+        update(StatusList.__table__)
+        .where(StatusList.__table__.c.id == bindparam("list_id"))
+        .values(allocated=StatusList.__table__.c.allocated + 1, updated_at=now),
+        [{"list_id": lists[p].id} for p in purposes],
+    )
     out = {}
     for purpose in purposes:
         status = lists[purpose]
-        status.allocated += 1
+        set_committed_value(status, "allocated", status.allocated + 1)
         out[purpose] = (status_list_url(ctx.settings, status.public_id), chosen[purpose])
     return out
 
