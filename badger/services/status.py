@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, insert, or_, select, update
+from sqlalchemy import bindparam, insert, select, tuple_, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from badger.credentials import status_list as bsl
@@ -70,6 +70,37 @@ def allocate(
     return allocate_all(ctx, uow, issuer, identity, award, (purpose,), now)[purpose]
 
 
+# Built once: the award path runs these for every award, and building a
+# statement costs more than SQLite takes to run it.
+_OPEN_LISTS = (
+    select(StatusList.id, StatusList.public_id, StatusList.purpose, StatusList.size)
+    .where(
+        StatusList.issuer_id == bindparam("issuer_id"),
+        StatusList.purpose.in_(bindparam("purposes", expanding=True)),
+        StatusList.allocated < StatusList.size,
+    )
+    .order_by(StatusList.id)
+    .with_for_update()
+)
+_TAKEN = select(StatusAllocation.status_list_id, StatusAllocation.index).where(
+    tuple_(StatusAllocation.status_list_id, StatusAllocation.index).in_(
+        bindparam("pairs", expanding=True)
+    )
+)
+_BUMP = (
+    update(StatusList.__table__)
+    .where(StatusList.__table__.c.id == bindparam("list_id"))
+    .values(allocated=StatusList.__table__.c.allocated + 1, updated_at=bindparam("now"))
+)
+
+
+@dataclass(frozen=True)
+class _OpenList:
+    id: int
+    public_id: str
+    size: int
+
+
 def allocate_all(
     ctx: Context,
     uow: UnitOfWork,
@@ -83,20 +114,15 @@ def allocate_all(
 
     One query locks the open lists and one checks the random indexes (an award
     needs a revocation and a suspension entry: four round trips fewer than
-    allocating them one by one).
+    allocating them one by one).  Core statements throughout: nothing here
+    needs the list rows as objects unless a list has to be opened.
     """
-    lists: dict[str, StatusList] = {}
-    for row in uow.session.scalars(
-        select(StatusList)
-        .where(
-            StatusList.issuer_id == issuer.id,
-            StatusList.purpose.in_(purposes),
-            StatusList.allocated < StatusList.size,
-        )
-        .order_by(StatusList.id)
-        .with_for_update()
+    session = uow.session
+    lists: dict[str, _OpenList | StatusList] = {}
+    for list_id, public_id, purpose, size in session.execute(
+        _OPEN_LISTS, {"issuer_id": issuer.id, "purposes": list(purposes)}
     ):
-        lists.setdefault(row.purpose, row)
+        lists.setdefault(purpose, _OpenList(list_id, public_id, size))
     for purpose in purposes:
         if purpose not in lists:
             status = StatusList(
@@ -106,8 +132,8 @@ def allocate_all(
                 allocated=0,
                 content=StatusListContent(bits=bytes(LIST_SIZE // 8), updated_at=now),
             )
-            uow.session.add(status)
-            uow.session.flush()
+            session.add(status)
+            session.flush()
             sign_list(ctx, status, identity, now)
             lists[purpose] = status
     chosen: dict[str, int] = {}
@@ -119,18 +145,8 @@ def allocate_all(
         }
         taken = {
             tuple(row)
-            for row in uow.session.execute(
-                select(StatusAllocation.status_list_id, StatusAllocation.index).where(
-                    or_(
-                        *(
-                            and_(
-                                StatusAllocation.status_list_id == lists[purpose].id,
-                                StatusAllocation.index == index,
-                            )
-                            for purpose, index in trial.items()
-                        )
-                    )
-                )
+            for row in session.execute(
+                _TAKEN, {"pairs": [(lists[p].id, index) for p, index in trial.items()]}
             )
         }
         chosen.update(
@@ -143,7 +159,7 @@ def allocate_all(
     else:  # pragma: no cover - 16 collisions in a list with free room is ~impossible
         raise Conflict("could not find a free status index; try again")
     # Core executemany: nothing reads the allocation objects back.
-    uow.session.execute(
+    session.execute(
         insert(StatusAllocation.__table__),
         [
             {"status_list_id": lists[p].id, "award_id": award.id, "index": chosen[p]}
@@ -151,18 +167,12 @@ def allocate_all(
         ],
     )
     # The counters too (the lists are locked): an ORM update would cost a flush.
-    uow.session.execute(
-        update(StatusList.__table__)
-        .where(StatusList.__table__.c.id == bindparam("list_id"))
-        .values(allocated=StatusList.__table__.c.allocated + 1, updated_at=now),
-        [{"list_id": lists[p].id} for p in purposes],
-    )
-    out = {}
+    session.execute(_BUMP, [{"list_id": lists[p].id, "now": now} for p in purposes])
     for purpose in purposes:
-        status = lists[purpose]
-        set_committed_value(status, "allocated", status.allocated + 1)
-        out[purpose] = (status_list_url(ctx.settings, status.public_id), chosen[purpose])
-    return out
+        opened = lists[purpose]
+        if isinstance(opened, StatusList):  # opened here: keep the object current
+            set_committed_value(opened, "allocated", opened.allocated + 1)
+    return {p: (status_list_url(ctx.settings, lists[p].public_id), chosen[p]) for p in purposes}
 
 
 def _allocation(uow: UnitOfWork, award: Award, purpose: str) -> tuple[StatusList, int]:
