@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -167,6 +167,24 @@ def learner_facts(uow: UnitOfWork, learner_id: int) -> Facts:
     return _load_facts(uow, learner_id, None)[1]
 
 
+# The statements every event runs, built once (building one costs more than
+# SQLite takes to run it; the compiled form is cached by SQLAlchemy either way).
+_HELD = select(
+    Award.achievement_id,
+    Achievement.slug,
+    Award.issued_on,
+    Award.public_id,
+    Award.status,
+    Award.cycle_key,
+).join(Achievement, Award.achievement_id == Achievement.id)
+_HELD_BY = _HELD.where(Award.learner_id == bindparam("learner_id"))
+_EVENTS = select(EventRow.kind, EventRow.occurred_at, EventRow.public_id, EventRow.data).where(
+    EventRow.learner_id == bindparam("learner_id")
+)
+_EVENTS_OF_KINDS = _EVENTS.where(EventRow.kind.in_(bindparam("kinds", expanding=True)))
+_EVENT_BY_KEY = select(EventRow.public_id).where(EventRow.idempotency_key == bindparam("key"))
+
+
 def _load_facts(
     uow: UnitOfWork, learner_id: int, needs: Dependencies | None
 ) -> tuple[set[int], Facts]:
@@ -180,16 +198,7 @@ def _load_facts(
     held: set[int] = set()
     awards = []
     for achievement_id, slug, issued_on, public_id, status, cycle_key in session.execute(
-        select(
-            Award.achievement_id,
-            Achievement.slug,
-            Award.issued_on,
-            Award.public_id,
-            Award.status,
-            Award.cycle_key,
-        )
-        .join(Achievement, Award.achievement_id == Achievement.id)
-        .where(Award.learner_id == learner_id)
+        _HELD_BY, {"learner_id": learner_id}
     ):
         if cycle_key == "":
             held.add(achievement_id)
@@ -212,14 +221,16 @@ def _load_facts(
                 )
     events: tuple[CompletionEvent, ...] = ()
     if needs is None or needs.event_kinds:
-        stmt = select(EventRow.kind, EventRow.occurred_at, EventRow.public_id, EventRow.data).where(
-            EventRow.learner_id == learner_id
+        rows = (
+            session.execute(_EVENTS, {"learner_id": learner_id})
+            if needs is None
+            else session.execute(
+                _EVENTS_OF_KINDS, {"learner_id": learner_id, "kinds": sorted(needs.event_kinds)}
+            )
         )
-        if needs is not None:
-            stmt = stmt.where(EventRow.kind.in_(sorted(needs.event_kinds)))
         events = tuple(
             CompletionEvent(kind, occurred_at, public_id, data or {})
-            for kind, occurred_at, public_id, data in session.execute(stmt)
+            for kind, occurred_at, public_id, data in rows
         )
     return held, Facts(tuple(awards), tuple(evidence), events, tuple(activities))
 
@@ -381,11 +392,9 @@ def record_event(
     occurred_at = _parse_time(payload.get("occurred_at"), now)
     scoped_key = f"{source}:{idempotency_key}"
     with ctx.uow() as uow:
-        existing = uow.session.scalar(
-            select(EventRow).where(EventRow.idempotency_key == scoped_key)
-        )
+        existing = uow.session.scalar(_EVENT_BY_KEY, {"key": scoped_key})
         if existing is not None:
-            return EventResult(existing.public_id, False, ())
+            return EventResult(existing, False, ())
         learner, _ = learner_for(uow, payload["recipient"], payload.get("recipient_name"))
         uow.session.flush()  # the learner, if new
         event_id, kind = new_public_id(), payload["kind"]
