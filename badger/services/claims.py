@@ -5,8 +5,9 @@ address) comes with a claim link, sent through the outbox once the issuing
 transaction commits.  Following the link while signed in binds the address to
 that account's learner: the address becomes verified, and if the award went to
 a placeholder learner created at issue time, everything that learner holds
-(awards, submissions, completion events, identifiers) moves onto the account's
-learner.  A learner holds several verified identifiers, so a new email address
+(awards, submissions, completion events, certification cycles, identifiers)
+moves onto the account's learner; a placeholder's open cycle under a policy the
+account already has open is closed into the account's.  A learner holds several verified identifiers, so a new email address
 never forces revoke-and-reissue: the credential still names the address it was
 issued to, and that address now belongs to the learner.
 
@@ -73,6 +74,9 @@ class ClaimResult:
     kept_apart: tuple[str, ...] = ()
     # Awards the merged facts completed (a stack, an activity total).
     awarded: tuple[IssuedAward, ...] = ()
+    # The placeholder's open cycles closed into the account's open cycle
+    # under the same policy (badger.services.cycles.merge_into).
+    merged_cycles: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -288,7 +292,9 @@ def claim(ctx: Context, token: str, account: AccountView) -> ClaimResult:
                 raise Conflict(
                     "this address belongs to another account; sign in with that account to claim"
                 )
-            result, triggers = _merge(uow, source, target, result)
+            result, triggers = _merge(
+                ctx, uow, source, target, result, identifier=ident.value, actor=actor, now=now
+            )
         if ident.verified_at is None:
             ident.verified_at = now
         # Every link sent to this address is answered by this claim: the
@@ -312,19 +318,31 @@ def claim(ctx: Context, token: str, account: AccountView) -> ClaimResult:
             merged_learner=result.merged_learner_public_id,
             moved_awards=list(result.moved_awards),
             kept_apart=list(result.kept_apart),
+            merged_cycles=list(result.merged_cycles),
         )
         if triggers is not None:
             # Imported here: issuing offers claims, so awarding -> issue -> claims
-            # at module level would be circular.
-            from badger.services import awarding
+            # at module level would be circular (and cycles mails through claims).
+            from badger.services import awarding, cycles
 
             evaluation = awarding.evaluate(ctx, uow, target, triggers, actor=actor)
             result = replace(result, awarded=evaluation.awarded)
+            # The moved badges may complete an auto-renewing cycle even when the
+            # merge itself awards nothing (a no-op when nothing is satisfied).
+            cycles.after_award(ctx, uow, target.id, actor=actor)
         return result
 
 
 def _merge(
-    uow: UnitOfWork, source: Learner, target: Learner, result: ClaimResult
+    ctx: Context,
+    uow: UnitOfWork,
+    source: Learner,
+    target: Learner,
+    result: ClaimResult,
+    *,
+    identifier: str,
+    actor: str,
+    now: datetime,
 ) -> tuple[ClaimResult, Dependencies]:
     """Move the placeholder ``source``'s records onto ``target``; the triggers to re-evaluate."""
     session = uow.session
@@ -379,8 +397,9 @@ def _merge(
     session.execute(
         update(EventRow).where(EventRow.learner_id == source.id).values(learner_id=target.id)
     )
-    # A cycle left behind keeps the placeholder row (its delete below fails).
-    _move_cycles(uow, source, target)
+    merged_cycles = _move_cycles(
+        ctx, uow, source, target, identifier=identifier, actor=actor, now=now
+    )
     for moving in list(source.identifiers):
         # The account's learner keeps its own primary address.
         moving.is_primary = False
@@ -410,36 +429,66 @@ def _merge(
         merged_learner_public_id=merged_id,
         moved_awards=tuple(moved),
         kept_apart=tuple(kept),
+        merged_cycles=merged_cycles,
     )
     return merged, triggers
 
 
-def _move_cycles(uow: UnitOfWork, source: Learner, target: Learner) -> None:
+def _move_cycles(
+    ctx: Context,
+    uow: UnitOfWork,
+    source: Learner,
+    target: Learner,
+    *,
+    identifier: str,
+    actor: str,
+    now: datetime,
+) -> tuple[str, ...]:
     """Certification cycles (and their requests) follow the badges to ``target``.
 
-    An open cycle under a policy the target already has open stays with the
-    placeholder (one open cycle per learner and policy).
+    An open cycle under a policy the target already has open is closed into
+    the target's (:func:`badger.services.cycles.merge_into`: one open cycle
+    per learner and policy; the moved badges count there) and moves too, as
+    history.  Returns the closed cycles' public ids.
     """
+    # Imported here: cycles mails through this module.
+    from badger.services import cycles
+
     session = uow.session
-    open_keys = set(
-        session.scalars(
-            select(CertificationCycle.open_policy_key).where(
+    open_cycles = {
+        cycle.open_policy_key: cycle
+        for cycle in session.scalars(
+            select(CertificationCycle).where(
                 CertificationCycle.learner_id == target.id,
                 CertificationCycle.open_policy_key.is_not(None),
             )
         )
-    )
+    }
+    merged = []
     for cycle in session.scalars(
-        select(CertificationCycle).where(CertificationCycle.learner_id == source.id)
-    ):
-        if cycle.open_policy_key is not None and cycle.open_policy_key in open_keys:
-            continue
+        select(CertificationCycle)
+        .where(CertificationCycle.learner_id == source.id)
+        .order_by(CertificationCycle.id)
+    ).all():
+        into = open_cycles.get(cycle.open_policy_key) if cycle.open_policy_key else None
+        if into is not None:
+            cycles.merge_into(
+                ctx,
+                uow,
+                cycle,
+                into,
+                why=f"{identifier} was claimed by an account with that cycle open",
+                actor=actor,
+                now=now,
+            )
+            merged.append(cycle.public_id)
         session.execute(
             update(CycleRequest)
             .where(CycleRequest.cycle_id == cycle.id)
             .values(learner_id=target.id)
         )
         cycle.learner_id = target.id
+    return tuple(merged)
 
 
 # ---------------------------------------------------------------- reading

@@ -793,6 +793,9 @@ def _extend(
     uow: UnitOfWork, cycle: CertificationCycle, *, days: int, reason: str, actor: str, now: datetime
 ) -> None:
     rules.check_can_extend(_state(cycle), days)
+    if cycle.superseded_at is not None:
+        # A cycle closed by a claim merge: reopening it would make a second open cycle.
+        raise Conflict(f"this cycle was closed ({cycle.status_reason}); extend the open cycle")
     cycle.extensions.append(
         CycleExtension(days=days, reason=reason, granted_by=actor, created_at=now)
     )
@@ -1404,6 +1407,109 @@ def after_award(ctx: Context, uow: UnitOfWork, learner_id: int, *, actor: str) -
             _renew(ctx, uow, cycle, actor=actor, now=now)
             renewed.append(cycle.public_id)
     return renewed
+
+
+# ---------------------------------------------------------------- claim merges
+
+
+def merge_into(
+    ctx: Context,
+    uow: UnitOfWork,
+    duplicate: CertificationCycle,
+    into: CertificationCycle,
+    *,
+    why: str,
+    actor: str,
+    now: datetime,
+) -> None:
+    """Close ``duplicate`` into ``into``, the open cycle of the same learner and policy.
+
+    Called inside a claim's transaction when a placeholder learner with an
+    open cycle merges into an account that already has one under the same
+    policy (one open cycle per learner and policy).  The placeholder's badges
+    and approved activities have moved to the account, so they count in
+    ``into``'s ledger already.  ``duplicate`` closes: lapsed and superseded,
+    its reason naming ``into``; its pending requests move to ``into`` where
+    they still apply (else they are rejected, saying why); an open hiatus
+    ends, and the certificate it suspended is reinstated unless ``into`` is on
+    hiatus itself (then ``into``'s reactivation lifts it).  Its extensions
+    and decided requests stay with it as history.
+    """
+    into_status = rules.status_at(_state(into), now)
+    waiting = set(
+        uow.session.scalars(
+            select(CycleRequest.kind).where(
+                CycleRequest.cycle_id == into.id, CycleRequest.status == "pending"
+            )
+        )
+    )
+    moved, rejected = [], []
+    for row in uow.session.scalars(
+        select(CycleRequest)
+        .where(CycleRequest.cycle_id == duplicate.id, CycleRequest.status == "pending")
+        .order_by(CycleRequest.id)
+    ):
+        applies = (
+            row.kind == "extension"
+            or (row.kind == "hiatus" and into_status in (rules.ACTIVE, rules.GRACE))
+            or (row.kind == "reactivation" and into_status == rules.INACTIVE)
+        )
+        if applies and row.kind not in waiting:
+            row.cycle_id, row.learner_id = into.id, into.learner_id
+            waiting.add(row.kind)
+            moved.append(row.public_id)
+            continue
+        row.status, row.decided_by, row.decided_at = "rejected", actor, now
+        row.comment = f"the cycle was merged into {into.public_id}, " + (
+            f"which has its own {row.kind} request waiting"
+            if row.kind in waiting
+            else f"which is {into_status}: a {row.kind} request no longer applies"
+        )
+        rejected.append(row.public_id)
+    period = next((h for h in duplicate.hiatus_periods if h.ended_at is None), None)
+    if period is not None:
+        period.ended_at, period.ended_by = now, actor
+        award = (
+            uow.session.get(Award, period.suspended_award_id)
+            if period.suspended_award_id is not None
+            else None
+        )
+        into_period = next((h for h in into.hiatus_periods if h.ended_at is None), None)
+        if award is not None and award.status == "suspended":
+            if into_period is not None and into_period.suspended_award_id is None:
+                into_period.suspended_award_id = award.id
+            else:
+                status.unsuspend_award(
+                    ctx,
+                    uow,
+                    award,
+                    actor=actor,
+                    now=now,
+                    reason="the hiatus of a merged cycle ended",
+                )
+    reason = f"merged into cycle {into.public_id}: {why}"
+    from_status = duplicate.status
+    duplicate.status, duplicate.status_reason, duplicate.status_changed_at = (
+        rules.LAPSED,
+        reason,
+        now,
+    )
+    duplicate.open_policy_key = None
+    duplicate.superseded_at = now
+    uow.session.flush()
+    audit.record(
+        uow,
+        actor=actor,
+        action="cycle.merge",
+        subject_type="certification_cycle",
+        subject_id=duplicate.public_id,
+        now=now,
+        into=into.public_id,
+        from_status=from_status,
+        moved_requests=moved,
+        rejected_requests=rejected,
+        reason=reason,
+    )
 
 
 # ---------------------------------------------------------------- the daily job

@@ -120,7 +120,9 @@ def _bind(
             learner_public_id=learner.public_id,
         )
         # The same binding a claim makes, so it is the same code.
-        merged, triggers = claims._merge(uow, source, learner, seed)
+        merged, triggers = claims._merge(
+            ctx, uow, source, learner, seed, identifier=value, actor=actor, now=now
+        )
         moved = merged.moved_awards
         # Imported here for the same reason as in claims: awarding -> issue -> claims.
         from badger.services import awarding

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import select
 
 from badger.domain.errors import Conflict, NotFound
-from badger.services import awarding, catalog, claims, cycles
+from badger.services import accounts, awarding, catalog, claims, cycles, identifiers
 from badger.services.issue import IssueRequest, issue_award
-from badger.store.models import AuditEntry, Award, CertificationCycle, CycleReminder
+from badger.store.models import AuditEntry, Award, CertificationCycle, CycleReminder, Learner
 from tests.integration.test_cycles import (
     ADA,
     CATALOGUE,
@@ -54,6 +54,10 @@ def audit_of(ctx, subject_id):
                 .order_by(AuditEntry.id)
             )
         ]
+
+
+def overview_of(ctx, learner, cycle_id):
+    return next(o for o in cycles.learner_cycles(ctx, learner) if o.cycle.public_id == cycle_id)
 
 
 def award_count(ctx):
@@ -283,3 +287,149 @@ def test_an_auto_renewal_on_award_sends_the_badge_mail_and_one_renewal_mail(ctx,
         "You earned a badge: Content Live",
         "Certification renewed: Certified Strategist",
     ]
+
+
+# ---------------------------------------------------------------- claim merges
+
+OLD = "ada.old@example.org"
+
+
+def claim_token(mailer, to):
+    for message in mailer.sent:
+        match = CLAIM_LINK.search(message.body)
+        if message.to == to and match:
+            return match.group(1)
+    raise AssertionError(f"no claim link to {to}")
+
+
+def account_of(ctx, email):
+    return accounts.find_account(ctx, email)
+
+
+@pytest.fixture
+def both(ctx, cycle, mailer):
+    """Ada's account has an open csms cycle; a placeholder (another address of hers) has one too."""
+    earn_full_for(ctx, OLD)
+    duplicate = cycles.start_cycle(ctx, recipient=OLD, policy_key="csms", start=START, actor="t")
+    return cycle, duplicate
+
+
+def test_a_claimed_placeholders_duplicate_cycle_is_closed_into_the_accounts(
+    ctx, ada, both, mailer, clock
+):
+    mine, duplicate = both
+    placeholder = duplicate.learner_public_id
+    request = cycles.request_change(
+        ctx,
+        learner_public_id=placeholder,
+        cycle_public_id=duplicate.public_id,
+        kind="extension",
+        reason="A hard year",
+        days=60,
+    )
+    assert not overview_of(ctx, ada, mine.public_id).ledger.satisfied
+
+    result = claims.claim(ctx, claim_token(mailer, OLD), account_of(ctx, ADA))
+
+    assert result.merged_cycles == (duplicate.public_id,)
+    # The placeholder's badges count in the account's open cycle.
+    ledger = overview_of(ctx, ada, mine.public_id).ledger
+    assert (ledger.counted_total, ledger.satisfied) == (30, True)
+    closed = cycles.get_cycle(ctx, duplicate.public_id)
+    assert closed.learner_public_id == ada
+    assert closed.status == "lapsed"
+    assert closed.status_reason == (
+        f"merged into cycle {mine.public_id}: {OLD} was claimed by an account with that cycle open"
+    )
+    assert closed.superseded_at == clock.now
+    assert not closed.is_open
+    # Its pending request waits on the account's cycle now.
+    (moved,) = cycles.list_requests(ctx)
+    assert (moved.public_id, moved.cycle_public_id, moved.learner_public_id) == (
+        request.public_id,
+        mine.public_id,
+        ada,
+    )
+    ((actor, _, details),) = [
+        e for e in audit_of(ctx, duplicate.public_id) if e[1] == "cycle.merge"
+    ]
+    assert actor.startswith("account:")
+    assert details["into"] == mine.public_id
+    assert details["moved_requests"] == [request.public_id]
+    with ctx.uow() as uow:
+        assert uow.session.scalar(select(Learner).where(Learner.public_id == placeholder)) is None
+    # The closed cycle stays closed: the daily job skips it, an extension is refused.
+    assert cycles.tick(ctx, now=DEADLINE + timedelta(days=40)).examined == 1
+    assert cycles.get_cycle(ctx, duplicate.public_id).status == "lapsed"
+    with pytest.raises(Conflict, match="extend the open cycle"):
+        cycles.grant_extension(ctx, duplicate.public_id, days=30, reason="appeal", actor="staff")
+
+
+def test_a_request_the_accounts_cycle_already_has_waiting_is_rejected_saying_why(
+    ctx, ada, both, mailer
+):
+    mine, duplicate = both
+    for learner, cycle_id in (
+        (ada, mine.public_id),
+        (duplicate.learner_public_id, duplicate.public_id),
+    ):
+        cycles.request_change(
+            ctx,
+            learner_public_id=learner,
+            cycle_public_id=cycle_id,
+            kind="extension",
+            reason="A hard year",
+            days=30,
+        )
+    claims.claim(ctx, claim_token(mailer, OLD), account_of(ctx, ADA))
+    pending = cycles.list_requests(ctx)
+    assert [r.cycle_public_id for r in pending] == [mine.public_id]
+    (rejected,) = cycles.list_requests(ctx, status="rejected")
+    assert rejected.cycle_public_id == duplicate.public_id
+    assert rejected.comment == (
+        f"the cycle was merged into {mine.public_id}, which has its own extension request waiting"
+    )
+
+
+def test_a_merged_cycles_hiatus_ends_and_its_suspension_is_lifted(ctx, ada, cycle, mailer):
+    certificate = issue_award(
+        ctx, IssueRequest("csms", OLD, issued_on=START - timedelta(days=1)), actor="t"
+    ).public_id
+    duplicate = cycles.start_cycle(ctx, recipient=OLD, policy_key="csms", start=START, actor="t")
+    cycles.start_hiatus(ctx, duplicate.public_id, reason="leave", actor="staff")
+    claims.claim(ctx, claim_token(mailer, OLD), account_of(ctx, ADA))
+    with ctx.uow() as uow:
+        award = uow.session.scalar(select(Award).where(Award.public_id == certificate))
+        assert (award.status, award.status_reason) == (
+            "active",
+            "reinstated: the hiatus of a merged cycle ended",
+        )
+        assert award.learner.public_id == ada
+    (period,) = cycles.get_cycle(ctx, duplicate.public_id).hiatus
+    assert period.ended_at == ctx.now()
+    assert period.ended_by.startswith("account:")
+
+
+def test_moved_badges_that_complete_an_auto_renewing_cycle_renew_it_on_claim(ctx, ada, mailer):
+    cycles.import_policy(ctx, policy_doc(key="csms-auto", auto_renew=True), actor="test")
+    mine = cycles.start_cycle(
+        ctx, recipient=ADA, policy_key="csms-auto", certification="csms", start=START, actor="t"
+    )
+    earn_full_for(ctx, OLD)
+    assert cycles.get_cycle(ctx, mine.public_id).status == "active"
+    claims.claim(ctx, claim_token(mailer, OLD), account_of(ctx, ADA))
+    assert cycles.get_cycle(ctx, mine.public_id).status == "renewed"
+
+
+def test_adding_the_address_to_the_account_merges_the_duplicate_cycle_the_same_way(
+    ctx, ada, both, mailer
+):
+    mine, duplicate = both
+    account = account_of(ctx, ADA)
+    identifiers.request_email(ctx, account.public_id, OLD)
+    link = re.search(r"/email/verify/([^\s]+)", mailer.sent[-1].body).group(1)
+    identifiers.verify_email(ctx, link, account)
+    closed = cycles.get_cycle(ctx, duplicate.public_id)
+    assert (closed.learner_public_id, closed.status) == (ada, "lapsed")
+    assert closed.status_reason.startswith(f"merged into cycle {mine.public_id}")
+    assert overview_of(ctx, ada, mine.public_id).ledger.satisfied
