@@ -13,13 +13,14 @@ per table just before the commit instead of one ORM insert each.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event, insert, select, text
+from sqlalchemy import Engine, create_engine, event, insert, inspect, select, text
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, make_transient_to_detached, sessionmaker
 
 from badger.domain.errors import NotFound
 
@@ -101,6 +102,23 @@ class UnitOfWork:
         if self._session is None:
             raise RuntimeError("UnitOfWork used outside `with uow:`")
         return self._session
+
+    def insert_loaded(self, model: type[M], values: dict[str, Any]) -> M:
+        """Insert one ``model`` row now and return it as a loaded, persistent object.
+
+        One ``INSERT … RETURNING`` (column defaults applied by the database
+        layer as for any insert) instead of an ORM flush, which costs several
+        times the statement on the award path.  The object comes back as if
+        read by a query: its many-to-one relationships resolve from the
+        identity map, and collections load on first access (or are set with
+        ``sqlalchemy.orm.attributes.set_committed_value``).
+        """
+        stmt, keys = _insert_returning(model)
+        row = self.session.execute(stmt, values).one()
+        obj = model(**dict(zip(keys, row, strict=True)))
+        make_transient_to_detached(obj)
+        self.session.add(obj)
+        return obj
 
     def by_public_id(self, model: type[M], public_id: str, what: str, *, lock: bool = False) -> M:
         """The ``model`` row with this opaque id (``FOR UPDATE`` with ``lock``).
@@ -194,6 +212,19 @@ class UnitOfWork:
 
 
 _UOW = "badger.unit_of_work"
+
+
+@functools.cache
+def _insert_returning(model: type[Any]) -> tuple[Any, tuple[str, ...]]:
+    """``INSERT INTO model RETURNING *`` built once, with each column's attribute name.
+
+    The values go in as parameters: a statement built per call with
+    ``.values()`` costs more than the ORM flush it replaces.
+    """
+    table = model.__table__
+    mapper = inspect(model)
+    keys = tuple(mapper.get_property_by_column(column).key for column in table.c)
+    return insert(table).returning(*table.c), keys
 
 
 # A SAVEPOINT rolled back takes the rows queued inside it with it, as it does
