@@ -147,14 +147,18 @@ def award_notice(
         return AwardNotice(ident.value, page)
     token = secrets.token_urlsafe(32)
     expires_at = now + ttl
-    uow.session.add(
-        ClaimToken(
-            award=row,
-            identifier=ident,
-            digest=_digest(token),
-            expires_at=expires_at,
-            created_at=now,
-        )
+    # Queued: nothing reads the token back in this transaction, and a bulk
+    # run's tokens go in with one executemany.
+    uow.insert_later(
+        ClaimToken,
+        {
+            "award_id": row.id,
+            "identifier_id": ident.id,
+            "digest": _digest(token),
+            "expires_at": expires_at,
+            "claimed_at": None,
+            "created_at": now,
+        },
     )
     audit.record(
         uow,

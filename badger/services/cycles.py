@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -1387,6 +1387,13 @@ def renew_own(
         return _renew(ctx, uow, cycle, actor=actor, now=now)
 
 
+# Built once: every award runs it (most learners have no open cycle).
+_OPEN_CYCLES_OF = select(CertificationCycle).where(
+    CertificationCycle.learner_id == bindparam("learner_id"),
+    CertificationCycle.status.in_((rules.ACTIVE, rules.GRACE)),
+)
+
+
 def after_award(ctx: Context, uow: UnitOfWork, learner_id: int, *, actor: str) -> list[str]:
     """Renew the learner's open auto-renew cycles that an award has just satisfied.
 
@@ -1394,12 +1401,7 @@ def after_award(ctx: Context, uow: UnitOfWork, learner_id: int, *, actor: str) -
     """
     now = ctx.now()
     renewed = []
-    for cycle in uow.session.scalars(
-        select(CertificationCycle).where(
-            CertificationCycle.learner_id == learner_id,
-            CertificationCycle.status.in_((rules.ACTIVE, rules.GRACE)),
-        )
-    ):
+    for cycle in uow.session.scalars(_OPEN_CYCLES_OF, {"learner_id": learner_id}):
         if not renewal_rules(cycle.policy.document).auto_renew:
             continue
         _, ledger = _ledger(uow, cycle, now)
