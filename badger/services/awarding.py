@@ -183,6 +183,15 @@ _EVENTS = select(EventRow.kind, EventRow.occurred_at, EventRow.public_id, EventR
 )
 _EVENTS_OF_KINDS = _EVENTS.where(EventRow.kind.in_(bindparam("kinds", expanding=True)))
 _EVENT_BY_KEY = select(EventRow.public_id).where(EventRow.idempotency_key == bindparam("key"))
+# ON CONFLICT DO NOTHING instead of a SAVEPOINT around an ORM insert: a
+# concurrent event with the same key (PostgreSQL) makes this insert wait for
+# it, then insert nothing, and the transaction stays usable.
+_INSERT_EVENT = {
+    dialect: insert(EventRow.__table__)
+    .on_conflict_do_nothing(index_elements=["idempotency_key"])
+    .returning(EventRow.__table__.c.id)
+    for dialect, insert in (("sqlite", sqlite_insert), ("postgresql", pg_insert))
+}
 
 
 def _load_facts(
@@ -197,7 +206,7 @@ def _load_facts(
     session = uow.session
     held: set[int] = set()
     awards = []
-    for achievement_id, slug, issued_on, public_id, status, cycle_key in session.execute(
+    for achievement_id, slug, issued_on, public_id, status, cycle_key in uow.core(
         _HELD_BY, {"learner_id": learner_id}
     ):
         if cycle_key == "":
@@ -222,9 +231,9 @@ def _load_facts(
     events: tuple[CompletionEvent, ...] = ()
     if needs is None or needs.event_kinds:
         rows = (
-            session.execute(_EVENTS, {"learner_id": learner_id})
+            uow.core(_EVENTS, {"learner_id": learner_id})
             if needs is None
-            else session.execute(
+            else uow.core(
                 _EVENTS_OF_KINDS, {"learner_id": learner_id, "kinds": sorted(needs.event_kinds)}
             )
         )
@@ -392,31 +401,24 @@ def record_event(
     occurred_at = _parse_time(payload.get("occurred_at"), now)
     scoped_key = f"{source}:{idempotency_key}"
     with ctx.uow() as uow:
-        existing = uow.session.scalar(_EVENT_BY_KEY, {"key": scoped_key})
+        existing = uow.core(_EVENT_BY_KEY, {"key": scoped_key}).scalar()
         if existing is not None:
             return EventResult(existing, False, ())
         learner, _ = learner_for(uow, payload["recipient"], payload.get("recipient_name"))
         uow.session.flush()  # the learner, if new
         event_id, kind = new_public_id(), payload["kind"]
-        # ON CONFLICT DO NOTHING instead of a SAVEPOINT around an ORM insert: a
-        # concurrent event with the same key (PostgreSQL) makes this insert wait
-        # for it, then insert nothing, and the transaction stays usable.
-        insert = (sqlite_insert if uow.session.get_bind().dialect.name == "sqlite" else pg_insert)(
-            EventRow.__table__
-        )
-        inserted = uow.session.execute(
-            insert.values(
-                public_id=event_id,
-                learner_id=learner.id,
-                kind=kind,
-                occurred_at=occurred_at,
-                data=dict(payload.get("data") or {}),
-                source=source,
-                idempotency_key=scoped_key,
-                received_at=now,
-            )
-            .on_conflict_do_nothing(index_elements=["idempotency_key"])
-            .returning(EventRow.__table__.c.id)
+        inserted = uow.core(
+            _INSERT_EVENT[uow.session.get_bind().dialect.name],
+            {
+                "public_id": event_id,
+                "learner_id": learner.id,
+                "kind": kind,
+                "occurred_at": occurred_at,
+                "data": dict(payload.get("data") or {}),
+                "source": source,
+                "idempotency_key": scoped_key,
+                "received_at": now,
+            },
         ).scalar()
         if inserted is None:
             raise Conflict("this idempotency key was used concurrently; retry")

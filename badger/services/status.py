@@ -119,7 +119,7 @@ def allocate_all(
     """
     session = uow.session
     lists: dict[str, _OpenList | StatusList] = {}
-    for list_id, public_id, purpose, size in session.execute(
+    for list_id, public_id, purpose, size in uow.core(
         _OPEN_LISTS, {"issuer_id": issuer.id, "purposes": list(purposes)}
     ):
         lists.setdefault(purpose, _OpenList(list_id, public_id, size))
@@ -145,7 +145,7 @@ def allocate_all(
         }
         taken = {
             tuple(row)
-            for row in session.execute(
+            for row in uow.core(
                 _TAKEN, {"pairs": [(lists[p].id, index) for p, index in trial.items()]}
             )
         }
@@ -159,7 +159,7 @@ def allocate_all(
     else:  # pragma: no cover - 16 collisions in a list with free room is ~impossible
         raise Conflict("could not find a free status index; try again")
     # Core executemany: nothing reads the allocation objects back.
-    session.execute(
+    uow.core(
         insert(StatusAllocation.__table__),
         [
             {"status_list_id": lists[p].id, "award_id": award.id, "index": chosen[p]}
@@ -167,7 +167,7 @@ def allocate_all(
         ],
     )
     # The counters too (the lists are locked): an ORM update would cost a flush.
-    session.execute(_BUMP, [{"list_id": lists[p].id, "now": now} for p in purposes])
+    uow.core(_BUMP, [{"list_id": lists[p].id, "now": now} for p in purposes])
     for purpose in purposes:
         opened = lists[purpose]
         if isinstance(opened, StatusList):  # opened here: keep the object current
