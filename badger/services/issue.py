@@ -35,7 +35,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
 from sqlalchemy.orm.attributes import set_committed_value
@@ -218,13 +218,24 @@ def _image(slug: str, name: str, uri: str, fmt: str) -> bytes:
 # ---------------------------------------------------------------- the use case
 
 
+# The lookups every award runs, built once (building a statement costs more
+# than SQLite takes to run it).  The issuer comes with the achievement's join:
+# add_award needs it, and a lazy load is a round trip.
+_ACHIEVEMENT = select(Achievement).join(Issuer).options(contains_eager(Achievement.issuer))
+_ACHIEVEMENT_BY_ID = _ACHIEVEMENT.where(Achievement.public_id == bindparam("ref"))
+_ACHIEVEMENT_BY_SLUG = _ACHIEVEMENT.where(
+    Achievement.slug == bindparam("ref"), Issuer.slug == bindparam("issuer")
+)
+_IDENTIFIER = select(LearnerIdentifier).where(
+    LearnerIdentifier.kind == bindparam("kind"), LearnerIdentifier.value == bindparam("value")
+)
+
+
 def _find_achievement(uow: UnitOfWork, ref: str, default_issuer: str) -> Achievement:
-    # The issuer comes with the join: add_award needs it, and a lazy load is a round trip.
-    stmt = select(Achievement).join(Issuer).options(contains_eager(Achievement.issuer))
-    by_id = uow.session.scalar(stmt.where(Achievement.public_id == ref))
+    by_id = uow.session.scalar(_ACHIEVEMENT_BY_ID, {"ref": ref})
     if by_id is not None:
         return by_id
-    by_slug = uow.session.scalar(stmt.where(Achievement.slug == ref, Issuer.slug == default_issuer))
+    by_slug = uow.session.scalar(_ACHIEVEMENT_BY_SLUG, {"ref": ref, "issuer": default_issuer})
     if by_slug is None:
         raise NotFound(f"no achievement {ref!r}")
     return by_slug
@@ -237,10 +248,8 @@ def learner_for(uow: UnitOfWork, raw: str, name: str | None) -> tuple[Learner, L
     rolls back on the unique constraint and it reads the winner's row.
     """
     ident = parse_identifier(raw)
-    lookup = select(LearnerIdentifier).where(
-        LearnerIdentifier.kind == ident.kind.value, LearnerIdentifier.value == ident.value
-    )
-    row = uow.session.scalar(lookup)
+    lookup = {"kind": ident.kind.value, "value": ident.value}
+    row = uow.session.scalar(_IDENTIFIER, lookup)
     if row is not None:
         return row.learner, row
     display = (name or "").strip() or (
@@ -276,7 +285,7 @@ def learner_for(uow: UnitOfWork, raw: str, name: str | None) -> tuple[Learner, L
         uow.session.flush()
     except IntegrityError:
         savepoint.rollback()
-        existing = uow.session.scalar(lookup)
+        existing = uow.session.scalar(_IDENTIFIER, lookup)
         if existing is None:  # pragma: no cover - the constraint said it exists
             raise
         return existing.learner, existing
