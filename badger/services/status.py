@@ -13,7 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, insert, select, tuple_, update
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm.attributes import set_committed_value
 
 from badger.credentials import status_list as bsl
@@ -82,11 +84,12 @@ _OPEN_LISTS = (
     .order_by(StatusList.id)
     .with_for_update()
 )
-_TAKEN = select(StatusAllocation.status_list_id, StatusAllocation.index).where(
-    tuple_(StatusAllocation.status_list_id, StatusAllocation.index).in_(
-        bindparam("pairs", expanding=True)
-    )
-)
+_INSERT_FREE = {
+    dialect: insert(StatusAllocation.__table__)
+    .on_conflict_do_nothing(index_elements=["status_list_id", "index"])
+    .returning(StatusAllocation.__table__.c.status_list_id)
+    for dialect, insert in (("sqlite", sqlite_insert), ("postgresql", pg_insert))
+}
 _BUMP = (
     update(StatusList.__table__)
     .where(StatusList.__table__.c.id == bindparam("list_id"))
@@ -112,9 +115,9 @@ def allocate_all(
 ) -> dict[str, tuple[str, int]]:
     """:func:`allocate` for several purposes at once: list URL and index per purpose.
 
-    One query locks the open lists and one checks the random indexes (an award
-    needs a revocation and a suspension entry: four round trips fewer than
-    allocating them one by one).  Core statements throughout: nothing here
+    One query locks the open lists, one inserts the random indexes, one bumps
+    the counters (an award needs a revocation and a suspension entry: fewer
+    round trips than allocating them one by one).  Core statements throughout: nothing here
     needs the list rows as objects unless a list has to be opened.
     """
     session = uow.session
@@ -136,36 +139,32 @@ def allocate_all(
             session.flush()
             sign_list(ctx, status, identity, now)
             lists[purpose] = status
+    # A random free index per list: the insert skips an index already taken
+    # (ON CONFLICT DO NOTHING) and returns the lists it got one in; a
+    # collision, rare in a list with room, draws again for that list only.
     chosen: dict[str, int] = {}
+    insert_free = _INSERT_FREE[session.get_bind().dialect.name]
     for _ in range(16):
         trial = {
             purpose: bsl.choose_index((), lists[purpose].size)
             for purpose in purposes
             if purpose not in chosen
         }
-        taken = {
-            tuple(row)
-            for row in uow.core(
-                _TAKEN, {"pairs": [(lists[p].id, index) for p, index in trial.items()]}
+        got = {
+            list_id
+            for (list_id,) in uow.core(
+                insert_free,
+                [
+                    {"status_list_id": lists[p].id, "award_id": award.id, "index": index}
+                    for p, index in trial.items()
+                ],
             )
         }
-        chosen.update(
-            (purpose, index)
-            for purpose, index in trial.items()
-            if (lists[purpose].id, index) not in taken
-        )
+        chosen.update((p, index) for p, index in trial.items() if lists[p].id in got)
         if len(chosen) == len(purposes):
             break
     else:  # pragma: no cover - 16 collisions in a list with free room is ~impossible
         raise Conflict("could not find a free status index; try again")
-    # Core executemany: nothing reads the allocation objects back.
-    uow.core(
-        insert(StatusAllocation.__table__),
-        [
-            {"status_list_id": lists[p].id, "award_id": award.id, "index": chosen[p]}
-            for p in purposes
-        ],
-    )
     # The counters too (the lists are locked): an ORM update would cost a flush.
     uow.core(_BUMP, [{"list_id": lists[p].id, "now": now} for p in purposes])
     for purpose in purposes:

@@ -281,3 +281,28 @@ def test_status_indexes_are_distinct_across_awards(initialized, ethics):
 def test_revoking_an_unknown_award_is_not_found(initialized):
     with pytest.raises(NotFound):
         status.revoke(initialized, "00000000-0000-0000-0000-000000000000", reason="x", actor="t")
+
+
+def test_a_status_index_already_taken_is_drawn_again_for_that_list_only(
+    initialized, ethics, monkeypatch
+):
+    # Each draw is the next number: the first award takes 5 in both lists; the
+    # second award draws 5 (taken in the revocation list) ... and so on.
+    draws = iter([5, 5, 5, 7, 9])
+    monkeypatch.setattr(status.bsl, "choose_index", lambda used, length: next(draws))
+    first = issue(initialized, "ada@example.org")
+    second = issue(initialized, "grace@example.org")
+    with initialized.uow() as uow:
+        rows = uow.session.execute(
+            select(Award.public_id, StatusAllocation.status_list_id, StatusAllocation.index)
+            .join(Award, StatusAllocation.award_id == Award.id)
+            .order_by(StatusAllocation.id)
+        ).all()
+    by_award: dict[str, list[int]] = {}
+    for public_id, _list_id, index in rows:
+        by_award.setdefault(public_id, []).append(index)
+    assert sorted(by_award[first.public_id]) == [5, 5]
+    # Both of the second award's first draws (5, 5) collided; the redraws
+    # (7 and 9) were free.  No list holds an index twice.
+    assert sorted(by_award[second.public_id]) == [7, 9]
+    assert len({(list_id, index) for _p, list_id, index in rows}) == len(rows) == 4
