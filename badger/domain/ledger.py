@@ -458,6 +458,12 @@ class LedgerTotals:
         return not self.unmet
 
 
+_LEDGER_TOTALS_SLOTS = tuple(
+    LedgerTotals.__dict__[name].__set__
+    for name in ("categories", "counted_total", "required_total", "unmet")
+)
+
+
 def compute(policy: Policy, items: Sequence[LedgerItem], window: CycleWindow) -> Ledger:
     """The explained ledger: every item's line with its reason, the totals, the requirements."""
     lines: dict[str, LedgerLine] = {}
@@ -476,7 +482,7 @@ def compute_totals(
 ) -> LedgerTotals:
     """The same totals and requirements met as :func:`compute`, without lines or reasons."""
     compiled = _compiled(policy)
-    _order, categories, counted_total, achieved = _run(compiled, items, window, None)
+    categories, counted_total, achieved = _totals(compiled, items, window)
     return LedgerTotals(
         categories,
         counted_total,
@@ -503,14 +509,17 @@ def compute_many(
         if isinstance(windows, CycleWindow)
         else zip(items_by_learner, windows, strict=True)
     )
+    totals_of = _totals
+    set_categories, set_counted_total, set_required_total, set_unmet = _LEDGER_TOTALS_SLOTS
     for items, window in pairs:
-        _o, categories, counted_total, achieved = _run(compiled, items, window, None)
-        yield LedgerTotals(
-            categories,
-            counted_total,
-            required,
-            _unmet(compiled, achieved, categories, counted_total),
-        )
+        categories, counted_total, achieved = totals_of(compiled, items, window)
+        # LedgerTotals(categories, counted_total, required, unmet), slot by slot.
+        totals = _new(LedgerTotals)
+        set_categories(totals, categories)
+        set_counted_total(totals, counted_total)
+        set_required_total(totals, required)
+        set_unmet(totals, _unmet(compiled, achieved, categories, counted_total))
+        yield totals
 
 
 def _run(
@@ -733,6 +742,221 @@ def _run(
     # (The totals add the categories without load as zeros: the same exact sum.)
     counted_total = sum(used.values(), ZERO)
     return order, categories_total, counted_total, achieved
+
+
+# ---------------------------------------------------------------- totals only
+#
+# What :func:`compute_totals` / :func:`compute_many` run: the passes of
+# :func:`_run` without the one thing only the lines need, the sort of every
+# item in earned order.  The totals depend on earned order in two places only,
+# and there the few entries concerned are sorted:
+#
+# - a capped series whose cap bites keeps its most valuable attendances,
+#   earlier first among equals: its members are sorted (earned order, then by
+#   credit, stable), as :func:`_run` has them;
+# - a category over its cap counts its items in earned order up to the one
+#   that crosses the cap: the counted figure is the cap, but its Decimal
+#   exponent depends on which items came first, so the entries of the
+#   categories over their caps are sorted and walked as in :func:`_run`.
+#
+# Everything else is a sum of credits, and Decimal addition of credits is exact
+# (as :func:`_run` assumes too), so its value and exponent do not depend on the
+# order; the allocation sorts its items itself.  A learner whose series need the
+# search over which attendances to keep (rare) goes through :func:`_run`.
+
+
+def _entry_earned(entry: list) -> datetime:
+    return entry[0].earned_at
+
+
+def _entry_earned_order(entry: list) -> tuple[datetime, str]:
+    item = entry[0]
+    return item.earned_at, item.id
+
+
+def _sort_entries(entries: list[list]) -> None:
+    """Entries in the items' earned order (:func:`_in_earned_order`: by time, then id)."""
+    entries.sort(key=_entry_earned)
+    previous = None
+    for entry in entries:
+        earned = entry[0].earned_at
+        if earned == previous:
+            entries.sort(key=_entry_earned_order)
+            return
+        previous = earned
+
+
+def _totals(
+    compiled: _Compiled, items: Sequence[LedgerItem], window: CycleWindow
+) -> tuple[tuple[CategoryTotal, ...], Decimal, set[str]]:
+    """:func:`_run`'s category totals, counted total and achievements, without the lines."""
+    policy = compiled.policy
+    start, deadline = window.start, window.deadline
+    check_hiatus = bool(window.hiatus) and not policy.credit_during_hiatus
+    proof_types = policy.proof_required_types
+    minute_types = policy.minute_based_types
+    series_memo = compiled.series_memo
+    options_memo = compiled.options_memo
+    # (earned_at, id, credit, category) of every entry placed in a category: a
+    # plain sort of these tuples is the earned order (ids are unique).
+    placed: list[tuple[datetime, str, Decimal, str]] = []
+    series: dict[str, list[list]] = {}
+    flexible: list[list] = []
+    loads: dict[str, Decimal] = {}
+    achieved: set[str] = set()
+    for item in items:
+        # 1-2. Window and evidence (the checks of _run, in the same order).
+        earned = item.earned_at
+        if earned < start or earned > deadline:
+            continue
+        if check_hiatus and window.in_hiatus(earned):
+            continue
+        categories = item.categories
+        if not categories:
+            continue
+        kind = item.activity_type
+        if kind in proof_types and not item.has_proof:
+            continue
+        credit = item.credits
+        if kind in minute_types:
+            minutes = item.learning_minutes
+            if not minutes:
+                continue
+            by_minutes = compiled.minutes(minutes)
+            credit = min(credit, by_minutes) if credit > ZERO else by_minutes
+        if credit <= ZERO:
+            continue
+        if item.achievement:
+            achieved.add(item.achievement)
+        name = item.series
+        if name:
+            cap = series_memo.get(name, _UNSEEN)
+            if cap is _UNSEEN:
+                cap = compiled.series_cap(name)
+            if cap is not None:
+                series.setdefault(name, []).append([item, credit])
+                continue
+        if len(categories) == 1:
+            category = categories[0]
+        else:
+            options = options_memo.get(categories) or compiled.options(categories)
+            if len(options) > 1:
+                flexible.append([item, credit, options])
+                continue
+            category = options[0]
+        placed.append((earned, item.id, credit, category))
+        loads[category] = loads.get(category, ZERO) + credit
+
+    # 3. Series caps (greedy, as _run; the search is _run's).
+    for name, members in series.items():
+        cap = compiled.series_cap(name)
+        assert cap is not None  # noqa: S101 - grouped only when capped
+        max_items, max_credits = cap.max_items, cap.max_credits
+        if max_credits is None and (max_items is None or len(members) <= max_items):
+            _place_members(compiled, members, loads, flexible)  # the cap does not bite
+            placed.extend(
+                (item.earned_at, item.id, credit, category)
+                for item, credit, category in members
+                if type(category) is str
+            )
+            continue
+        # Members in earned order, then the most valuable first (a stable sort).
+        _sort_entries(members)
+        members.sort(key=_CREDIT, reverse=True)
+        first = members[0][0].categories
+        uniform = True
+        for entry in members:
+            if entry[0].categories != first:
+                uniform = False
+                break
+        if not uniform or (max_credits is not None and len(first) > 1):
+            if _series_search_keys(compiled, cap, members) is not None:
+                _o, totals, counted_total, achieved = _run(compiled, items, window, None)
+                return totals, counted_total, achieved
+        elif max_credits is None and len(options := _option_set(compiled, first)) == 1:
+            # The common case: a cap on attendances, one category: the first
+            # max_items members count in full.
+            category = options[0]
+            load = loads.get(category, ZERO)
+            for item, credit in members[:max_items]:
+                placed.append((item.earned_at, item.id, credit, category))
+                load += credit
+            loads[category] = load
+            continue
+        total = ZERO
+        for position, entry in enumerate(members, start=1):
+            if max_items is not None and position > max_items:
+                entry[1] = None
+                continue
+            allowed = entry[1]
+            if max_credits is not None:
+                allowed = max(ZERO, min(allowed, max_credits - total))
+                if allowed <= ZERO:
+                    entry[1] = None
+                    continue
+            total += allowed
+            entry[1] = allowed
+        _place_members(compiled, members, loads, flexible)
+        placed.extend(
+            (item.earned_at, item.id, credit, category)
+            for item, credit, category in members
+            if credit is not None and type(category) is str
+        )
+
+    # 4a. Allocation.
+    if flexible:
+        _allocate_flexible(compiled, flexible, loads)
+        placed.extend(
+            (item.earned_at, item.id, credit, option) for item, credit, option in flexible
+        )
+
+    # 4b. Category caps: within its cap a category counts its load; over it,
+    # its entries are walked in earned order up to the one crossing the cap.
+    used: dict[str, Decimal] = {}
+    over: dict[str, Decimal] = {}
+    infos = compiled.infos
+    for category, load in loads.items():
+        cap = (infos.get(category) or compiled.info(category))[0]
+        if cap is None or load <= cap:
+            used[category] = load
+        else:
+            over[category] = cap
+    if over:
+        walked = [entry for entry in placed if entry[3] in over]
+        walked.sort()
+        for _earned, _id, credit, category in walked:
+            cap = over.get(category)
+            if cap is None:
+                continue
+            already = used.get(category, ZERO)
+            room = cap - already
+            if credit > room:
+                used[category] = already + (room if room > ZERO else ZERO)
+                del over[category]
+                if not over:
+                    break
+            else:
+                used[category] = already + credit
+
+    # The totals, as _category_total builds them (inlined: six per learner).
+    set_name, set_earned, set_counted, set_cap, set_minimum = _TOTAL_SLOTS
+    get_load, get_used = loads.get, used.get
+    totals = []
+    append = totals.append
+    for name, cap, minimum in compiled.listed_rules:
+        total = _new(CategoryTotal)
+        set_name(total, name)
+        set_earned(total, get_load(name, ZERO))
+        set_counted(total, get_used(name, ZERO))
+        set_cap(total, cap)
+        set_minimum(total, minimum)
+        append(total)
+    if not loads.keys() <= compiled.rank.keys():  # categories the policy does not list
+        rank = compiled.rank
+        for name in sorted(name for name in loads if name not in rank):
+            rule = compiled.rule(name)
+            append(_category_total(name, loads[name], used[name], rule.cap, rule.minimum))
+    return tuple(totals), sum(used.values(), ZERO), achieved
 
 
 # ---------------------------------------------------------------- series caps
@@ -1070,7 +1294,11 @@ def _allocate_flexible(
     """
     rule_of = compiled.rule
     minimums = compiled.minimums
+    if len(flexible) > 1:
+        flexible = _place_forced(compiled, flexible, loads)
     count = len(flexible)
+    if count == 0:
+        return
     if count == 1:
         entry = flexible[0]
         credit = entry[1]
@@ -1180,6 +1408,67 @@ def _allocate_flexible(
     for entry, option in zip(flexible, best[2], strict=True):  # type: ignore[arg-type]
         entry[2] = option
         loads[option] = loads.get(option, ZERO) + entry[1]
+
+
+def _place_forced(
+    compiled: _Compiled, flexible: list[list], loads: dict[str, Decimal]
+) -> list[list]:
+    """Place the entries whose best category is known without a search; return the rest.
+
+    Two cases, where the search would choose the same (so this changes how fast,
+    never which allocation):
+
+    - every option is *full* (capped, its fixed load at or over the cap): the
+      item counts nothing wherever it goes and changes nothing for the others,
+      so every allocation ties and the first option (the search's first) wins;
+    - the first option has room for every flexible credit that may go there
+      (or is uncapped), and no other option has a minimum still open (one that
+      its fixed load does not meet but could): moving the item from any other
+      option to the first counts its whole credit there, loses at most that
+      credit elsewhere and no minimum, and changes nothing for the others, so
+      some best allocation has it in the first option, and the search's first
+      best (the earliest in its order) does.
+
+    Placing an entry only adds load where these conditions still hold for the
+    rest (room and demand drop together; a full category stays full; a minimum
+    once met stays met), so the conditions are checked once, on the fixed loads.
+    """
+    infos = compiled.infos
+    demand: dict[str, Decimal] = {}
+    for entry in flexible:
+        credit = entry[1]
+        for option in entry[2]:
+            demand[option] = demand.get(option, ZERO) + credit
+    full: set[str] = set()
+    roomy: set[str] = set()  # room for all the flexible credit that may go there
+    still_open: set[str] = set()
+    for option, wanted in demand.items():
+        cap, mins = infos.get(option) or compiled.info(option)
+        load = loads.get(option, ZERO)
+        if cap is None:
+            roomy.add(option)
+            counted = load
+        else:
+            if load >= cap:
+                full.add(option)
+            elif cap - load >= wanted:
+                roomy.add(option)
+            counted = min(cap, load)
+        for minimum in mins:
+            if counted < minimum and (cap is None or minimum <= cap):
+                still_open.add(option)
+    rest = []
+    for entry in flexible:
+        options = entry[2]
+        first = options[0]
+        if full.issuperset(options) or (
+            first in roomy and (not still_open or still_open.isdisjoint(options[1:]))
+        ):
+            entry[2] = first
+            loads[first] = loads.get(first, ZERO) + entry[1]
+        else:
+            rest.append(entry)
+    return rest
 
 
 def _best_of_two(

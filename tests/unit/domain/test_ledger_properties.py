@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from itertools import product
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -40,7 +41,9 @@ from badger.domain.ledger import (
     Policy,
     Requirement,
     SeriesCap,
+    _allocate_flexible,
     _category_total,
+    _compiled,
     _line,
     _q,
     compute,
@@ -275,6 +278,72 @@ def test_adding_an_item_never_lowers_counted_credit(policy, items, window, data)
     after = compute(policy, [*items, new], window).counted_total
     assert after >= before
     assert compute_totals(policy, [*items, new], window).counted_total == after
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(policies(), item_lists(max_size=16), windows(), st.randoms(use_true_random=False))
+def test_compute_totals_equals_the_full_ledger_in_any_input_order(policy, items, window, rnd):
+    # The totals-only path does not sort the items (only the entries where
+    # earned order matters): whatever order they come in, the totals and every
+    # Decimal exponent are those of the explained ledger.
+    expected = compute(policy, items, window).totals()
+    shuffled = list(items)
+    rnd.shuffle(shuffled)
+    same(compute_totals(policy, shuffled, window), expected)
+    same(next(compute_many(policy, [shuffled], window)), expected)
+
+
+LOADS = [Decimal(v) for v in ("0", "0.5", "1", "2", "2.5", "3", "3.00", "4", "6")]
+
+
+def first_best_allocation(compiled, entries, loads):
+    """Every allocation in the search's order; the first with the best (credit, minimums)."""
+    order = sorted(entries, key=lambda e: (-e[1], e[0].id))
+    relevant = {option for entry in order for option in entry[2]}
+    best, best_score = None, None
+    for choice in product(*(entry[2] for entry in order)):
+        trial = dict(loads)
+        for entry, option in zip(order, choice, strict=True):
+            trial[option] = trial.get(option, ZERO) + entry[1]
+        counted, met = ZERO, 0
+        for category in relevant:
+            cap = compiled.rule(category).cap
+            load = trial.get(category, ZERO)
+            value = load if cap is None else min(cap, load)
+            counted += value
+            met += sum(1 for minimum in compiled.minimums.get(category, ()) if value >= minimum)
+        if best_score is None or (counted, met) > best_score:
+            best, best_score = choice, (counted, met)
+    return {entry[0].id: option for entry, option in zip(order, best, strict=True)}
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(policies(), st.data())
+def test_the_allocation_is_the_first_best_of_every_allocation(policy, data):
+    # Covers the placements decided without a search (every option full; a
+    # first option with room for all and no minimum open elsewhere): fixed
+    # loads near and over the caps make both common.
+    compiled = _compiled(policy)
+    names = data.draw(st.lists(st.sampled_from(ITEM_CATEGORIES), unique=True))
+    loads = {name: data.draw(st.sampled_from(LOADS)) for name in names}
+    entries = []
+    for n in range(data.draw(st.integers(1, 5))):
+        categories = tuple(
+            data.draw(
+                st.lists(st.sampled_from(ITEM_CATEGORIES), min_size=2, max_size=3, unique=True)
+            )
+        )
+        credit = data.draw(st.sampled_from(AMOUNTS[1:]))
+        item = LedgerItem(f"f{n}", f"flexible {n}", credit, categories, START)
+        entries.append([item, credit, compiled.options(categories)])
+    expected = first_best_allocation(compiled, entries, loads)
+    placed = [list(entry) for entry in entries]
+    after = dict(loads)
+    _allocate_flexible(compiled, placed, after)
+    assert {entry[0].id: entry[2] for entry in placed} == expected
+    for entry in placed:
+        loads[entry[2]] = loads.get(entry[2], ZERO) + entry[1]
+    same(sorted(after.items()), sorted(loads.items()))
 
 
 def test_totals_keep_the_codes_of_the_requirements_not_met():
