@@ -99,9 +99,11 @@ class UnitOfWork:
         self._factory = session_factory
         self._session: Session | None = None
         self._after_commit: list[Callable[[], None]] = []
-        # Rows for insert_later, in order, and where each open SAVEPOINT began.
+        # Rows for insert_later, in order; objects insert_loaded made inside a
+        # SAVEPOINT; and where in both lists each open SAVEPOINT began.
         self._later: list[tuple[type[Any], dict[str, Any]]] = []
-        self._marks: dict[SessionTransaction, int] = {}
+        self._loaded: list[Any] = []
+        self._marks: dict[SessionTransaction, tuple[int, int]] = {}
 
     @property
     def session(self) -> Session:
@@ -136,6 +138,8 @@ class UnitOfWork:
         obj = model(**dict(zip(keys, row, strict=True)))
         make_transient_to_detached(obj)
         self.session.add(obj)
+        if self.session.in_nested_transaction():
+            self._loaded.append(obj)  # forgotten if the savepoint rolls back
         return obj
 
     def by_public_id(self, model: type[M], public_id: str, what: str, *, lock: bool = False) -> M:
@@ -157,7 +161,7 @@ class UnitOfWork:
         self._session = self._factory()
         self._session.info[_UOW] = self
         self._after_commit = []
-        self._later, self._marks = [], {}
+        self._later, self._marks, self._loaded = [], {}, []
         return self
 
     def __exit__(
@@ -181,7 +185,7 @@ class UnitOfWork:
             raise
         finally:
             session.info.pop(_UOW, None)
-            self._later, self._marks = [], {}
+            self._later, self._marks, self._loaded = [], {}, []
             session.close()
         if exc_type is None:
             for callback in callbacks:
@@ -220,7 +224,7 @@ class UnitOfWork:
 
     def _insert_queued(self, session: Session) -> None:
         later, self._later = self._later, []
-        self._marks = dict.fromkeys(self._marks, 0)
+        self._marks = {t: (0, loaded) for t, (_later, loaded) in self._marks.items()}
         by_model: dict[type[Any], list[dict[str, Any]]] = {}
         for model, values in later:
             by_model.setdefault(model, []).append(values)
@@ -251,7 +255,7 @@ def _insert_returning(model: type[Any]) -> tuple[Any, tuple[str, ...]]:
 def _mark_savepoint(session: Session, transaction: SessionTransaction) -> None:
     uow = session.info.get(_UOW)
     if uow is not None and transaction.nested:
-        uow._marks[transaction] = len(uow._later)
+        uow._marks[transaction] = (len(uow._later), len(uow._loaded))
 
 
 @event.listens_for(Session, "after_soft_rollback")
@@ -262,9 +266,18 @@ def _forget_rolled_back(session: Session, previous_transaction: SessionTransacti
     if previous_transaction.nested:
         mark = uow._marks.pop(previous_transaction, None)
         if mark is not None:
-            del uow._later[mark:]
+            later, loaded = mark
+            del uow._later[later:]
+            # Rows inserted by insert_loaded inside the savepoint are gone: so
+            # must their objects be, or a later row that reuses the id (SQLite
+            # hands out max + 1 again) could not enter the identity map.
+            for obj in uow._loaded[loaded:]:
+                if obj in session:
+                    session.expunge(obj)
+            del uow._loaded[loaded:]
     else:
         uow._later.clear()
+        uow._loaded.clear()
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
