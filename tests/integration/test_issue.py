@@ -306,3 +306,22 @@ def test_a_status_index_already_taken_is_drawn_again_for_that_list_only(
     # (7 and 9) were free.  No list holds an index twice.
     assert sorted(by_award[second.public_id]) == [7, 9]
     assert len({(list_id, index) for _p, list_id, index in rows}) == len(rows) == 4
+
+
+def test_an_award_that_fails_after_its_insert_leaves_the_transaction_usable(initialized, ethics):
+    # A URL recipient fails after the award row went in (OB credentials need an
+    # email or a DID); as in a bulk run, its savepoint rolls back and the next
+    # award, which SQLite gives the same ids, still goes in.
+    from badger.services.issue import add_award
+
+    with initialized.uow() as uow:
+        savepoint = uow.session.begin_nested()
+        with pytest.raises(ValidationError, match="email address or a DID"):
+            add_award(
+                initialized, uow, IssueRequest("ethics", "https://ada.example.org/"), actor="t"
+            )
+        savepoint.rollback()
+        issued = add_award(initialized, uow, IssueRequest("ethics", "bob@example.org"), actor="t")
+    with initialized.uow() as uow:
+        assert uow.session.scalar(select(func.count()).select_from(Award)) == 1
+        assert uow.session.scalar(select(Award.public_id)) == issued.public_id
