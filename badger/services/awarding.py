@@ -438,6 +438,21 @@ def record_event(
         return EventResult(event_id, True, result.awarded)
 
 
+def after_issue(ctx: Context, uow: UnitOfWork, issued: IssuedAward, *, actor: str) -> Evaluation:
+    """What an award made by hand or in bulk completes, in the caller's transaction.
+
+    The same consequences as an automatic award: the stacks it completes are
+    awarded (cascading), and an auto-renewing cycle it satisfies renews.
+    """
+    learner, _ = learner_for(uow, issued.recipient, None)
+    triggers = Dependencies(achievements=frozenset({issued.achievement_slug}))
+    evaluation = evaluate(ctx, uow, learner, triggers, actor=actor)
+    if evaluation.awarded:
+        return evaluation  # evaluate has already run the renewal check
+    renewed = cycles.after_award(ctx, uow, learner.id, actor=actor)
+    return Evaluation((), evaluation.outcomes, tuple(renewed))
+
+
 def reevaluate(ctx: Context, recipient: str, *, actor: str) -> Evaluation:
     """Re-check every rule for one learner (after a rule change or by hand)."""
     ident = parse_identifier(recipient)

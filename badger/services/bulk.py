@@ -28,7 +28,7 @@ from sqlalchemy.orm import load_only
 
 from badger.domain.errors import Conflict, DomainError, NotFound, ValidationError
 from badger.domain.recipients import parse_identifier
-from badger.services import audit
+from badger.services import audit, awarding
 from badger.services.context import Context
 from badger.services.issue import EvidenceInput, IssueRequest, add_award
 from badger.store.models import Achievement, BulkJob, BulkJobRow, Issuer
@@ -329,6 +329,9 @@ def _issue_row(ctx: Context, uow: Any, row: dict[str, Any], actor: str) -> dict[
     savepoint = uow.session.begin_nested()
     try:
         issued = add_award(ctx, uow, request, actor=actor)
+        # What the award completes (stacks, an auto-renewing cycle), as for
+        # an automatic award.
+        awarding.after_issue(ctx, uow, issued, actor=actor)
         uow.session.flush()
     except Conflict as exc:
         savepoint.rollback()

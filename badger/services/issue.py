@@ -528,9 +528,18 @@ def render(
 
 
 def issue_award(ctx: Context, request: IssueRequest, *, actor: str) -> IssuedAward:
-    """Issue one award in its own transaction."""
+    """Issue one award in its own transaction, with what it completes.
+
+    Like an automatic award, a manual one awards the stacks it completes and
+    renews an auto-renewing cycle it satisfies, in the same transaction.
+    """
+    # Imported here: the awarding engine builds on this module.
+    from badger.services import awarding
+
     with ctx.uow() as uow:
-        return add_award(ctx, uow, request, actor=actor)
+        issued = add_award(ctx, uow, request, actor=actor)
+        awarding.after_issue(ctx, uow, issued, actor=actor)
+        return issued
 
 
 # ---------------------------------------------------------------- reading back

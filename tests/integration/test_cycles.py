@@ -627,6 +627,9 @@ def test_renewing_the_next_cycle_supersedes_the_previous_renewal(ctx, cycle, clo
 
 
 def test_auto_renew_policies_renew_on_tick(ctx, ada):
+    # The badges were earned before the cycle was recorded (an award renews an
+    # auto-renewing cycle at once; a cycle satisfied otherwise waits for tick).
+    earn_full(ctx)
     cycles.import_policy(ctx, policy_doc(key="csms-auto", auto_renew=True), actor="test")
     auto = cycles.start_cycle(
         ctx,
@@ -636,7 +639,6 @@ def test_auto_renew_policies_renew_on_tick(ctx, ada):
         start=START,
         actor="test",
     )
-    earn_full(ctx)
     report = cycles.tick(ctx, now=ctx.now())
     assert report.renewed == (auto.public_id,)
     assert cycles.get_cycle(ctx, auto.public_id).status == "renewed"
@@ -644,11 +646,11 @@ def test_auto_renew_policies_renew_on_tick(ctx, ada):
 
 
 def test_after_award_renews_a_satisfied_auto_renew_cycle(ctx, ada):
+    earn_full(ctx)  # before the cycle exists, so no award has renewed it yet
     cycles.import_policy(ctx, policy_doc(key="csms-auto", auto_renew=True), actor="test")
     auto = cycles.start_cycle(
         ctx, recipient=ADA, policy_key="csms-auto", certification="csms", start=START, actor="t"
     )
-    earn_full(ctx)
     with ctx.uow() as uow:
         learner_id = uow.session.scalar(select(Award.learner_id).limit(1))
         assert cycles.after_award(ctx, uow, learner_id, actor="engine") == [auto.public_id]
