@@ -786,6 +786,25 @@ def _sort_entries(entries: list[list]) -> None:
         previous = earned
 
 
+_FIRST = itemgetter(0)
+
+
+def _placed_order(entry: tuple[datetime, Decimal, str, LedgerItem]) -> tuple[datetime, str]:
+    return entry[0], entry[3].id
+
+
+def _sort_placed(entries: list[tuple[datetime, Decimal, str, LedgerItem]]) -> None:
+    """Placed entries in earned order (by time, then id, as :func:`_in_earned_order`)."""
+    entries.sort(key=_FIRST)
+    previous = None
+    for entry in entries:
+        earned = entry[0]
+        if earned == previous:
+            entries.sort(key=_placed_order)
+            return
+        previous = earned
+
+
 def _totals(
     compiled: _Compiled, items: Sequence[LedgerItem], window: CycleWindow
 ) -> tuple[tuple[CategoryTotal, ...], Decimal, set[str]]:
@@ -797,9 +816,8 @@ def _totals(
     minute_types = policy.minute_based_types
     series_memo = compiled.series_memo
     options_memo = compiled.options_memo
-    # (earned_at, id, credit, category) of every entry placed in a category: a
-    # plain sort of these tuples is the earned order (ids are unique).
-    placed: list[tuple[datetime, str, Decimal, str]] = []
+    # (earned_at, credit, category, item) of every entry placed in a category
+    placed: list[tuple[datetime, Decimal, str, LedgerItem]] = []
     series: dict[str, list[list]] = {}
     flexible: list[list] = []
     loads: dict[str, Decimal] = {}
@@ -844,7 +862,7 @@ def _totals(
                 flexible.append([item, credit, options])
                 continue
             category = options[0]
-        placed.append((earned, item.id, credit, category))
+        placed.append((earned, credit, category, item))
         loads[category] = loads.get(category, ZERO) + credit
 
     # 3. Series caps (greedy, as _run; the search is _run's).
@@ -855,7 +873,7 @@ def _totals(
         if max_credits is None and (max_items is None or len(members) <= max_items):
             _place_members(compiled, members, loads, flexible)  # the cap does not bite
             placed.extend(
-                (item.earned_at, item.id, credit, category)
+                (item.earned_at, credit, category, item)
                 for item, credit, category in members
                 if type(category) is str
             )
@@ -879,7 +897,7 @@ def _totals(
             category = options[0]
             load = loads.get(category, ZERO)
             for item, credit in members[:max_items]:
-                placed.append((item.earned_at, item.id, credit, category))
+                placed.append((item.earned_at, credit, category, item))
                 load += credit
             loads[category] = load
             continue
@@ -898,7 +916,7 @@ def _totals(
             entry[1] = allowed
         _place_members(compiled, members, loads, flexible)
         placed.extend(
-            (item.earned_at, item.id, credit, category)
+            (item.earned_at, credit, category, item)
             for item, credit, category in members
             if credit is not None and type(category) is str
         )
@@ -906,9 +924,7 @@ def _totals(
     # 4a. Allocation.
     if flexible:
         _allocate_flexible(compiled, flexible, loads)
-        placed.extend(
-            (item.earned_at, item.id, credit, option) for item, credit, option in flexible
-        )
+        placed.extend((item.earned_at, credit, option, item) for item, credit, option in flexible)
 
     # 4b. Category caps: within its cap a category counts its load; over it,
     # its entries are walked in earned order up to the one crossing the cap.
@@ -922,9 +938,9 @@ def _totals(
         else:
             over[category] = cap
     if over:
-        walked = [entry for entry in placed if entry[3] in over]
-        walked.sort()
-        for _earned, _id, credit, category in walked:
+        walked = [entry for entry in placed if entry[2] in over]
+        _sort_placed(walked)
+        for _earned, credit, category, _item in walked:
             cap = over.get(category)
             if cap is None:
                 continue
@@ -1290,7 +1306,8 @@ def _allocate_flexible(
     only skips branches that cannot beat what was already found, so it changes
     how fast, never which allocation.  Scores are kept relative to the fixed
     items' and updated per move.  Sets ``entry[2]`` to the chosen category and
-    adds the flexible credit to ``loads``.
+    adds the flexible credit to ``loads``.  The entries whose choice is forced
+    (:func:`_place_forced`) are placed first, without a search.
     """
     rule_of = compiled.rule
     minimums = compiled.minimums
@@ -1302,11 +1319,11 @@ def _allocate_flexible(
     if count == 1:
         entry = flexible[0]
         credit = entry[1]
+        infos = compiled.infos
         best_option, best_score = None, None
         for option in entry[2]:
-            score = _move(
-                rule_of(option).cap, minimums.get(option, ()), loads.get(option, ZERO), credit
-            )
+            cap, option_minimums = infos.get(option) or compiled.info(option)
+            score = _move(cap, option_minimums, loads.get(option, ZERO), credit)
             if best_score is None or score > best_score:
                 best_option, best_score = option, score
         entry[2] = best_option
