@@ -21,9 +21,19 @@ def application() -> Flask:
     from badger.web.app import build_app
 
     try:
-        return build_app()
+        app = build_app()
     except ConfigError as exc:
         sys.exit(f"badger: configuration error: {exc}")
+    _warm_up(app)
+    return app
+
+
+def _warm_up(app: Flask) -> None:
+    from badger.services import awarding
+
+    context = app.extensions.get("badger")
+    if context is not None:
+        awarding.warm_up(context)
 
 
 def _dispose_inherited_pool(app: Flask) -> Any:
@@ -31,6 +41,7 @@ def _dispose_inherited_pool(app: Flask) -> Any:
         context = app.extensions.get("badger")
         if context is not None:
             context.engine.dispose(close=False)
+        _warm_up(app)
 
     return post_fork
 

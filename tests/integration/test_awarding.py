@@ -204,3 +204,21 @@ def test_concurrent_events_award_exactly_once(committed_context):
             select(func.count(AuditEntry.id)).where(AuditEntry.action == "award.issue")
         )
     assert issued == 1
+
+
+def test_warm_up_builds_the_rule_index_and_freezes_the_heap(initialized):
+    import gc
+
+    define(initialized, "ethics", QUIZ_RULE)
+    initialized.extras.pop("rule_index", None)
+    try:
+        awarding.warm_up(initialized)
+        assert gc.get_freeze_count() > 0
+        index = initialized.extras["rule_index"]
+        assert index.by_event["course.completed"]
+    finally:
+        gc.unfreeze()
+    # The frozen index is the one events use (no rebuild on the first event).
+    send(initialized, "w1", course="ethics-101", score=90)
+    assert initialized.extras["rule_index"] is index
+    assert awards(initialized) == 1
