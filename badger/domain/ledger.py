@@ -940,19 +940,19 @@ def _totals(
     if over:
         walked = [entry for entry in placed if entry[2] in over]
         _sort_placed(walked)
+        running = dict.fromkeys(over, ZERO)  # the over-cap categories not yet crossed
         for _earned, credit, category, _item in walked:
-            cap = over.get(category)
-            if cap is None:
-                continue
-            already = used.get(category, ZERO)
-            room = cap - already
+            already = running.get(category)
+            if already is None:
+                continue  # crossed already
+            room = over[category] - already
             if credit > room:
                 used[category] = already + (room if room > ZERO else ZERO)
-                del over[category]
-                if not over:
+                del running[category]
+                if not running:
                     break
             else:
-                used[category] = already + credit
+                running[category] = already + credit
 
     # The totals, as _category_total builds them (inlined: six per learner).
     set_name, set_earned, set_counted, set_cap, set_minimum = _TOTAL_SLOTS
