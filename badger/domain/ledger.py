@@ -30,7 +30,8 @@ Order of the rules (each line names the rule that touched it):
 :func:`compute` gives the explained ledger (a line with its reason for every
 item).  A batch recompute that keeps only the figures uses
 :func:`compute_totals` / :func:`compute_many` (:class:`LedgerTotals`): the same
-passes without building lines or reason strings, property-tested to give
+rules without lines, reason strings or the sort of every item in earned order
+(see "totals only" below), property-tested to give
 exactly the totals, the requirements met and the remaining credit of
 :func:`compute`.  Item ids are unique within one learner's items.
 """
@@ -225,7 +226,8 @@ class Ledger:
 # is looked up once per policy (:class:`_Compiled`), not once per item; the
 # explanation strings are built only when the lines are asked for
 # (:func:`compute`), never by :func:`compute_totals` / :func:`compute_many`,
-# which run the very same passes and so give exactly the same totals.
+# which run the same rules in :func:`_totals` (see "totals only") and give
+# exactly the same totals.
 
 _EARNED = attrgetter("earned_at")
 _EARNED_ORDER = attrgetter("earned_at", "id")

@@ -713,6 +713,7 @@ def test_lines_and_totals_built_slot_by_slot_equal_the_dataclass_constructors():
     # that is only the same object as long as neither grows a __post_init__.
     assert not hasattr(LedgerLine, "__post_init__")
     assert not hasattr(CategoryTotal, "__post_init__")
+    assert not hasattr(LedgerTotals, "__post_init__")
     some = LedgerItem("i1", "one", Decimal("2.50"), ("a",), START)
     same(
         _line(some, Decimal("1"), "a", "partly_capped", "category_cap", "why"),
@@ -723,4 +724,16 @@ def test_lines_and_totals_built_slot_by_slot_equal_the_dataclass_constructors():
     same(
         _category_total("a", Decimal("2.5"), Decimal("2"), None, Decimal("1")),
         CategoryTotal("a", Decimal("2.5"), Decimal("2"), None, Decimal("1")),
+    )
+    policy = Policy("p", 1, "p", Decimal("3"), categories=(CategoryRule("a", Decimal("2")),))
+    some = LedgerItem("i1", "one", Decimal("2.5"), ("a",), START)
+    built = next(compute_many(policy, [[some]], CycleWindow(START, DEADLINE)))
+    same(
+        built,
+        LedgerTotals(
+            (CategoryTotal("a", Decimal("2.5"), Decimal("2"), Decimal("2"), None),),
+            Decimal("2"),
+            Decimal("3"),
+            ("total",),
+        ),
     )
