@@ -41,9 +41,17 @@ def _dispose_inherited_pool(app: Flask) -> Any:
         context = app.extensions.get("badger")
         if context is not None:
             context.engine.dispose(close=False)
-        _warm_up(app)
 
     return post_fork
+
+
+def _warm_up_worker(app: Flask) -> Any:
+    # After the worker installed its signal handlers (post_fork runs before):
+    # a SIGTERM that arrives while it warms up must still stop it.
+    def post_worker_init(worker: Any) -> None:
+        _warm_up(app)
+
+    return post_worker_init
 
 
 class GunicornApplication(BaseApplication):  # type: ignore[misc]
@@ -60,6 +68,7 @@ class GunicornApplication(BaseApplication):  # type: ignore[misc]
         # The app (and its connection pool) was built before gunicorn forked;
         # each worker must open its own connections, never share the parent's.
         self.cfg.set("post_fork", _dispose_inherited_pool(self.app))
+        self.cfg.set("post_worker_init", _warm_up_worker(self.app))
 
     def load(self) -> Flask:
         return self.app

@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 import gc
 import json
+import logging
 import threading
 import time
 from collections.abc import Mapping
@@ -33,7 +34,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from badger.domain.errors import Conflict, NotFound, ValidationError
 from badger.domain.recipients import parse_identifier
@@ -52,7 +53,7 @@ from badger.services import audit, catalog, cycles
 from badger.services.context import Context
 from badger.services.issue import IssuedAward, IssueRequest, add_award, learner_for
 from badger.services.validation import validate
-from badger.store.db import UnitOfWork
+from badger.store.db import DatabaseError, UnitOfWork
 from badger.store.models import (
     Achievement,
     Award,
@@ -63,6 +64,8 @@ from badger.store.models import (
     new_public_id,
 )
 from badger.store.models import CompletionEvent as EventRow
+
+log = logging.getLogger(__name__)
 
 MAX_CASCADE = 25
 MAX_EVENT_BYTES = 64 * 1024
@@ -170,8 +173,13 @@ def warm_up(ctx: Context) -> None:
     counting still frees it); what requests allocate later is collected as
     usual.  The web workers call this once after start-up (``badger.wsgi``).
     """
-    with ctx.uow() as uow:
-        rule_index(ctx, uow)
+    try:
+        with ctx.uow() as uow:
+            rule_index(ctx, uow)
+    except (SQLAlchemyError, DatabaseError) as exc:
+        # A database not yet initialised (or not reachable) must not stop the
+        # worker: the index is then built by the first event, as without this.
+        log.warning("rule index not built at start-up: %s", type(exc).__name__)
     gc.collect()
     gc.freeze()
 
