@@ -524,6 +524,15 @@ def compute_many(
         yield totals
 
 
+def _shared_categories(members: list[list]) -> tuple[str, ...] | None:
+    """The categories every member of a series is allowed in, or None when they differ."""
+    first = members[0][0].categories
+    for entry in members:
+        if entry[0].categories != first:
+            return None
+    return first
+
+
 def _run(
     compiled: _Compiled,
     items: Sequence[LedgerItem],
@@ -643,13 +652,8 @@ def _run(
         ):
             # Members are in earned order and the sort is stable (also reversed).
             members.sort(key=_CREDIT, reverse=True)
-            first = members[0][0].categories
-            uniform = True
-            for entry in members:
-                if entry[0].categories != first:
-                    uniform = False
-                    break
-            if not uniform or (cap.max_credits is not None and len(first) > 1):
+            shared = _shared_categories(members)
+            if shared is None or (cap.max_credits is not None and len(shared) > 1):
                 keys = _series_search_keys(compiled, cap, members)
                 if keys is not None:
                     searched.append((name, cap, members, keys))
@@ -883,17 +887,12 @@ def _totals(
         # Members in earned order, then the most valuable first (a stable sort).
         _sort_entries(members)
         members.sort(key=_CREDIT, reverse=True)
-        first = members[0][0].categories
-        uniform = True
-        for entry in members:
-            if entry[0].categories != first:
-                uniform = False
-                break
-        if not uniform or (max_credits is not None and len(first) > 1):
+        shared = _shared_categories(members)
+        if shared is None or (max_credits is not None and len(shared) > 1):
             if _series_search_keys(compiled, cap, members) is not None:
                 _o, totals, counted_total, achieved = _run(compiled, items, window, None)
                 return totals, counted_total, achieved
-        elif max_credits is None and len(options := _option_set(compiled, first)) == 1:
+        elif max_credits is None and len(options := _option_set(compiled, shared)) == 1:
             # The common case: a cap on attendances, one category: the first
             # max_items members count in full.
             category = options[0]
