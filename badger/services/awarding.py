@@ -20,7 +20,6 @@ submissions only for evidence and activity rules), in one query per kind.
 
 from __future__ import annotations
 
-import functools
 import gc
 import json
 import logging
@@ -34,7 +33,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
 from badger.domain.errors import Conflict, NotFound, ValidationError
 from badger.domain.recipients import parse_identifier
@@ -51,7 +50,13 @@ from badger.domain.requirements import (
 )
 from badger.services import audit, catalog, cycles
 from badger.services.context import Context
-from badger.services.issue import IssuedAward, IssueRequest, add_award, learner_for
+from badger.services.issue import (
+    AlreadyHeld,
+    IssuedAward,
+    IssueRequest,
+    add_award,
+    learner_for,
+)
 from badger.services.validation import validate
 from badger.store.db import DatabaseError, UnitOfWork
 from badger.store.models import (
@@ -362,24 +367,21 @@ def _award_once(
         basis=basis,
         narrative="Awarded automatically: " + outcome.reason,
     )
-    # The caller has just seen the achievement not held (in this transaction).
-    award = functools.partial(
-        add_award, ctx, uow, request, actor=actor, notify=notify, recipient=recipient, unheld=True
-    )
-    if not uow.concurrent_writers:
-        # Nobody else can write until we commit: a Conflict or IntegrityError
-        # here is a real failure.
-        return award()
-    savepoint = uow.session.begin_nested()
+    # The caller has just seen the achievement not held (in this transaction);
+    # a concurrent event that awarded it first (PostgreSQL) makes add_award
+    # raise AlreadyHeld before it writes anything: exactly once holds.
     try:
-        issued = award()
-        uow.session.flush()
-    except (IntegrityError, Conflict):
-        # Someone else (a concurrent event) awarded it first: exactly once holds.
-        savepoint.rollback()
+        return add_award(
+            ctx,
+            uow,
+            request,
+            actor=actor,
+            notify=notify,
+            recipient=recipient,
+            unheld=True,
+        )
+    except AlreadyHeld:
         return None
-    savepoint.commit()
-    return issued
 
 
 # ---------------------------------------------------------------- events in

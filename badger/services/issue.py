@@ -129,6 +129,10 @@ class IssueRequest:
     status_purpose: str = "revocation"
 
 
+class AlreadyHeld(Conflict):
+    """The award was just made by a concurrent transaction; nothing was written."""
+
+
 @dataclass(frozen=True)
 class IssuedAward:
     public_id: str
@@ -329,8 +333,9 @@ def add_award(
     its issuer (``achievement_row``), and ``unheld=True`` when it has just seen,
     in this transaction, that the learner does not hold the achievement in
     ``request.cycle_key``: the awarding engine saves three queries per award.
-    The unique constraint on (learner, achievement, cycle) still guards a
-    concurrent award on PostgreSQL.
+    Then a concurrent award of the same (learner, achievement, cycle) on
+    PostgreSQL makes this one raise :class:`AlreadyHeld` before it writes
+    anything, so the caller needs no SAVEPOINT.
     """
     now = ctx.now()
     issued_on = request.issued_on or now
@@ -375,24 +380,29 @@ def add_award(
         else achievement.credits_available
     )
     # INSERT … RETURNING, not an ORM flush (a third of an award's database time).
-    award = uow.insert_loaded(
-        Award,
-        {
-            "public_id": new_public_id(),
-            "issuer_id": issuer.id,
-            "achievement_id": achievement.id,
-            "learner_id": learner.id,
-            "recipient_identifier_id": ident_row.id,
-            "cycle_key": request.cycle_key,
-            "issued_on": issued_on,
-            "valid_from": valid_from,
-            "valid_until": valid_until,
-            "credits_earned": credits_earned,
-            "narrative": (request.narrative or "").strip() or None,
-            "evidence": [{k: v for k, v in vars(e).items() if v} for e in request.evidence],
-            "basis": request.basis or {"rule": "manual", "actor": actor},
-        },
-    )
+    row = {
+        "public_id": new_public_id(),
+        "issuer_id": issuer.id,
+        "achievement_id": achievement.id,
+        "learner_id": learner.id,
+        "recipient_identifier_id": ident_row.id,
+        "cycle_key": request.cycle_key,
+        "issued_on": issued_on,
+        "valid_from": valid_from,
+        "valid_until": valid_until,
+        "credits_earned": credits_earned,
+        "narrative": (request.narrative or "").strip() or None,
+        "evidence": [{k: v for k, v in vars(e).items() if v} for e in request.evidence],
+        "basis": request.basis or {"rule": "manual", "actor": actor},
+    }
+    if unheld:
+        # Nothing was written above: losing a concurrent race here leaves the
+        # caller's transaction as it was.
+        award = uow.insert_loaded_unless(Award, row, ("learner_id", "achievement_id", "cycle_key"))
+        if award is None:
+            raise AlreadyHeld(f"{request.recipient} already holds {achievement.slug}")
+    else:
+        award = uow.insert_loaded(Award, row)
 
     ident = identity.for_issuer(ctx, issuer)
     entries = status.allocate_all(ctx, uow, issuer, ident, award, status.PURPOSES, now)

@@ -19,6 +19,8 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, insert, inspect, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, SessionTransaction, make_transient_to_detached, sessionmaker
 
@@ -134,7 +136,23 @@ class UnitOfWork:
         ``sqlalchemy.orm.attributes.set_committed_value``).
         """
         stmt, keys = _insert_returning(model)
-        row = self.core(stmt, values).one()
+        return self._loaded_object(model, keys, self.core(stmt, values).one())
+
+    def insert_loaded_unless(
+        self, model: type[M], values: dict[str, Any], unique: tuple[str, ...]
+    ) -> M | None:
+        """:meth:`insert_loaded`, or ``None`` when a row with the same ``unique`` columns exists.
+
+        ``INSERT … ON CONFLICT (unique) DO NOTHING``: on PostgreSQL a
+        concurrent transaction inserting the same row makes this one wait for
+        its outcome, so exactly one of them gets the row, and the loser's
+        transaction stays usable without a SAVEPOINT.
+        """
+        stmt, keys = _insert_returning_unless(model, unique, self.session.get_bind().dialect.name)
+        row = self.core(stmt, values).first()
+        return None if row is None else self._loaded_object(model, keys, row)
+
+    def _loaded_object(self, model: type[M], keys: tuple[str, ...], row: Any) -> M:
         obj = model(**dict(zip(keys, row, strict=True)))
         make_transient_to_detached(obj)
         self.session.add(obj)
@@ -247,6 +265,18 @@ def _insert_returning(model: type[Any]) -> tuple[Any, tuple[str, ...]]:
     mapper = inspect(model)
     keys = tuple(mapper.get_property_by_column(column).key for column in table.c)
     return insert(table).returning(*table.c), keys
+
+
+@functools.cache
+def _insert_returning_unless(
+    model: type[Any], unique: tuple[str, ...], dialect: str
+) -> tuple[Any, tuple[str, ...]]:
+    """:func:`_insert_returning` with ``ON CONFLICT (unique) DO NOTHING``."""
+    _, keys = _insert_returning(model)
+    table = model.__table__
+    insert_for = sqlite_insert if dialect == "sqlite" else pg_insert
+    stmt = insert_for(table).on_conflict_do_nothing(index_elements=list(unique))
+    return stmt.returning(*table.c), keys
 
 
 # A SAVEPOINT rolled back takes the rows queued inside it with it, as it does
