@@ -31,8 +31,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 
 from badger.domain.errors import Conflict, NotFound, ValidationError
@@ -213,15 +211,6 @@ _EVENTS = select(EventRow.kind, EventRow.occurred_at, EventRow.public_id, EventR
 )
 _EVENTS_OF_KINDS = _EVENTS.where(EventRow.kind.in_(bindparam("kinds", expanding=True)))
 _EVENT_BY_KEY = select(EventRow.public_id).where(EventRow.idempotency_key == bindparam("key"))
-# ON CONFLICT DO NOTHING instead of a SAVEPOINT around an ORM insert: a
-# concurrent event with the same key (PostgreSQL) makes this insert wait for
-# it, then insert nothing, and the transaction stays usable.
-_INSERT_EVENT = {
-    dialect: insert(EventRow.__table__)
-    .on_conflict_do_nothing(index_elements=["idempotency_key"])
-    .returning(EventRow.__table__.c.id)
-    for dialect, insert in (("sqlite", sqlite_insert), ("postgresql", pg_insert))
-}
 
 
 def _load_facts(
@@ -432,10 +421,14 @@ def record_event(
         if existing is not None:
             return EventResult(existing, False, ())
         learner, _ = learner_for(uow, payload["recipient"], payload.get("recipient_name"))
-        uow.session.flush()  # the learner, if new
         event_id, kind = new_public_id(), payload["kind"]
-        inserted = uow.core(
-            _INSERT_EVENT[uow.session.get_bind().dialect.name],
+        # ON CONFLICT DO NOTHING instead of a SAVEPOINT around an ORM insert: a
+        # concurrent event with the same key (PostgreSQL) makes this insert
+        # wait for it, then insert nothing.
+        inserted = uow.insert_skipping(
+            EventRow.__table__,
+            ("idempotency_key",),
+            ("id",),
             {
                 "public_id": event_id,
                 "learner_id": learner.id,

@@ -320,7 +320,6 @@ def add_award(
     actor: str,
     notify: bool = True,
     recipient: tuple[Learner, LearnerIdentifier] | None = None,
-    achievement_row: Achievement | None = None,
     unheld: bool = False,
 ) -> IssuedAward:
     """Issue inside the caller's transaction (the awarding engine and bulk issue use this).
@@ -329,8 +328,7 @@ def add_award(
     without a verified account, else a plain "you earned" mail.
 
     A caller that has already loaded them passes the learner and identifier
-    ``request.recipient`` names (``recipient``) and the achievement row with
-    its issuer (``achievement_row``), and ``unheld=True`` when it has just seen,
+    ``request.recipient`` names (``recipient``), and ``unheld=True`` when it has just seen,
     in this transaction, that the learner does not hold the achievement in
     ``request.cycle_key``: the awarding engine saves three queries per award.
     Then a concurrent award of the same (learner, achievement, cycle) on
@@ -343,9 +341,7 @@ def add_award(
         raise ValidationError("issued_on", "needs a time zone")
     if issued_on > now + timedelta(minutes=5):
         raise ValidationError("issued_on", "is in the future")
-    achievement = achievement_row or _find_achievement(
-        uow, request.achievement, ctx.settings.issuer_slug
-    )
+    achievement = _find_achievement(uow, request.achievement, ctx.settings.issuer_slug)
     issuer = achievement.issuer
     if recipient is None:
         learner, ident_row = learner_for(uow, request.recipient, request.recipient_name)

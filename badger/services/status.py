@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm.attributes import set_committed_value
 
 from badger.credentials import status_list as bsl
@@ -84,12 +82,6 @@ _OPEN_LISTS = (
     .order_by(StatusList.id)
     .with_for_update()
 )
-_INSERT_FREE = {
-    dialect: insert(StatusAllocation.__table__)
-    .on_conflict_do_nothing(index_elements=["status_list_id", "index"])
-    .returning(StatusAllocation.__table__.c.status_list_id)
-    for dialect, insert in (("sqlite", sqlite_insert), ("postgresql", pg_insert))
-}
 _BUMP = (
     update(StatusList.__table__)
     .where(StatusList.__table__.c.id == bindparam("list_id"))
@@ -143,7 +135,6 @@ def allocate_all(
     # (ON CONFLICT DO NOTHING) and returns the lists it got one in; a
     # collision, rare in a list with room, draws again for that list only.
     chosen: dict[str, int] = {}
-    insert_free = _INSERT_FREE[session.get_bind().dialect.name]
     for _ in range(16):
         trial = {
             purpose: bsl.choose_index((), lists[purpose].size)
@@ -152,8 +143,10 @@ def allocate_all(
         }
         got = {
             list_id
-            for (list_id,) in uow.core(
-                insert_free,
+            for (list_id,) in uow.insert_skipping(
+                StatusAllocation.__table__,
+                ("status_list_id", "index"),
+                ("status_list_id",),
                 [
                     {"status_list_id": lists[p].id, "award_id": award.id, "index": index}
                     for p, index in trial.items()

@@ -148,9 +148,25 @@ class UnitOfWork:
         its outcome, so exactly one of them gets the row, and the loser's
         transaction stays usable without a SAVEPOINT.
         """
-        stmt, keys = _insert_returning_unless(model, unique, self.session.get_bind().dialect.name)
-        row = self.core(stmt, values).first()
+        _, keys = _insert_returning(model)
+        table = model.__table__  # type: ignore[attr-defined]
+        row = self.insert_skipping(table, unique, tuple(table.c.keys()), values).first()
         return None if row is None else self._loaded_object(model, keys, row)
+
+    def insert_skipping(
+        self, table: Any, unique: tuple[str, ...], returning: tuple[str, ...], parameters: Any
+    ) -> Any:
+        """``INSERT … ON CONFLICT (unique) DO NOTHING RETURNING returning``: the rows it inserted.
+
+        ``parameters`` is one row's values or a list of rows; a row whose
+        ``unique`` columns already exist is skipped and returns nothing.  On
+        PostgreSQL a concurrent transaction inserting the same key makes this
+        one wait for its outcome, and the transaction stays usable either way
+        (no SAVEPOINT needed).  The statement is built once per table,
+        columns and database.
+        """
+        dialect = self.session.get_bind().dialect.name
+        return self.core(_insert_skipping(table, unique, returning, dialect), parameters)
 
     def _loaded_object(self, model: type[M], keys: tuple[str, ...], row: Any) -> M:
         obj = model(**dict(zip(keys, row, strict=True)))
@@ -268,15 +284,12 @@ def _insert_returning(model: type[Any]) -> tuple[Any, tuple[str, ...]]:
 
 
 @functools.cache
-def _insert_returning_unless(
-    model: type[Any], unique: tuple[str, ...], dialect: str
-) -> tuple[Any, tuple[str, ...]]:
-    """:func:`_insert_returning` with ``ON CONFLICT (unique) DO NOTHING``."""
-    _, keys = _insert_returning(model)
-    table = model.__table__
+def _insert_skipping(
+    table: Any, unique: tuple[str, ...], returning: tuple[str, ...], dialect: str
+) -> Any:
     insert_for = sqlite_insert if dialect == "sqlite" else pg_insert
     stmt = insert_for(table).on_conflict_do_nothing(index_elements=list(unique))
-    return stmt.returning(*table.c), keys
+    return stmt.returning(*(table.c[name] for name in returning))
 
 
 # A SAVEPOINT rolled back takes the rows queued inside it with it, as it does
