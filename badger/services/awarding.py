@@ -416,46 +416,70 @@ def record_event(
     now = ctx.now()
     occurred_at = _parse_time(payload.get("occurred_at"), now)
     scoped_key = f"{source}:{idempotency_key}"
-    with ctx.uow() as uow:
+    try:
+        with ctx.uow() as uow:
+            return _record_event(ctx, uow, payload, scoped_key, occurred_at, now, source, actor)
+    except _Duplicate as duplicate:
+        return EventResult(duplicate.event_id, False, ())
+
+
+class _Duplicate(Exception):
+    """The idempotency key was recorded before: roll back, answer with that event."""
+
+    def __init__(self, event_id: str) -> None:
+        super().__init__(event_id)
+        self.event_id = event_id
+
+
+def _record_event(
+    ctx: Context,
+    uow: UnitOfWork,
+    payload: Mapping[str, Any],
+    scoped_key: str,
+    occurred_at: datetime,
+    now: datetime,
+    source: str,
+    actor: str,
+) -> EventResult:
+    learner, _ = learner_for(uow, payload["recipient"], payload.get("recipient_name"))
+    event_id, kind = new_public_id(), payload["kind"]
+    # No lookup of the key first: the insert skips a key recorded before
+    # (ON CONFLICT DO NOTHING), and a concurrent event with the same key
+    # (PostgreSQL) makes it wait for that one's outcome.  A repeat rolls
+    # back (with a learner its recipient may have created) and answers
+    # with the event recorded first.
+    inserted = uow.insert_skipping(
+        EventRow.__table__,
+        ("idempotency_key",),
+        ("id",),
+        {
+            "public_id": event_id,
+            "learner_id": learner.id,
+            "kind": kind,
+            "occurred_at": occurred_at,
+            "data": dict(payload.get("data") or {}),
+            "source": source,
+            "idempotency_key": scoped_key,
+            "received_at": now,
+        },
+    ).scalar()
+    if inserted is None:
         existing = uow.core(_EVENT_BY_KEY, {"key": scoped_key}).scalar()
-        if existing is not None:
-            return EventResult(existing, False, ())
-        learner, _ = learner_for(uow, payload["recipient"], payload.get("recipient_name"))
-        event_id, kind = new_public_id(), payload["kind"]
-        # ON CONFLICT DO NOTHING instead of a SAVEPOINT around an ORM insert: a
-        # concurrent event with the same key (PostgreSQL) makes this insert
-        # wait for it, then insert nothing.
-        inserted = uow.insert_skipping(
-            EventRow.__table__,
-            ("idempotency_key",),
-            ("id",),
-            {
-                "public_id": event_id,
-                "learner_id": learner.id,
-                "kind": kind,
-                "occurred_at": occurred_at,
-                "data": dict(payload.get("data") or {}),
-                "source": source,
-                "idempotency_key": scoped_key,
-                "received_at": now,
-            },
-        ).scalar()
-        if inserted is None:
+        if existing is None:  # pragma: no cover - recorded, then deleted meanwhile
             raise Conflict("this idempotency key was used concurrently; retry")
-        audit.record(
-            uow,
-            actor=actor,
-            action="event.record",
-            subject_type="event",
-            subject_id=event_id,
-            now=now,
-            kind=kind,
-            source=source,
-        )
-        result = evaluate(
-            ctx, uow, learner, Dependencies(event_kinds=frozenset({kind})), actor=actor
-        )
-        return EventResult(event_id, True, result.awarded)
+        raise _Duplicate(existing)
+    audit.record(
+        uow,
+        actor=actor,
+        action="event.record",
+        subject_type="event",
+        subject_id=event_id,
+        now=now,
+        kind=kind,
+        source=source,
+    )
+    result = evaluate(ctx, uow, learner, Dependencies(event_kinds=frozenset({kind})), actor=actor)
+    return EventResult(event_id, True, result.awarded)
 
 
 def after_issue(ctx: Context, uow: UnitOfWork, issued: IssuedAward, *, actor: str) -> Evaluation:

@@ -1387,10 +1387,16 @@ def renew_own(
         return _renew(ctx, uow, cycle, actor=actor, now=now)
 
 
-# Built once: every award runs it (most learners have no open cycle).
-_OPEN_CYCLES_OF = select(CertificationCycle).where(
+# Built once: every award runs the first (most learners have no open cycle,
+# and a Core query of ids costs a fraction of loading objects).
+_OPEN_CYCLE_IDS_OF = select(CertificationCycle.id).where(
     CertificationCycle.learner_id == bindparam("learner_id"),
     CertificationCycle.status.in_((rules.ACTIVE, rules.GRACE)),
+)
+_CYCLES = (
+    select(CertificationCycle)
+    .where(CertificationCycle.id.in_(bindparam("ids", expanding=True)))
+    .order_by(CertificationCycle.id)
 )
 
 
@@ -1401,7 +1407,10 @@ def after_award(ctx: Context, uow: UnitOfWork, learner_id: int, *, actor: str) -
     """
     now = ctx.now()
     renewed = []
-    for cycle in uow.session.scalars(_OPEN_CYCLES_OF, {"learner_id": learner_id}):
+    ids = uow.core(_OPEN_CYCLE_IDS_OF, {"learner_id": learner_id}).scalars().all()
+    if not ids:
+        return renewed
+    for cycle in uow.session.scalars(_CYCLES, {"ids": ids}):
         if not renewal_rules(cycle.policy.document).auto_renew:
             continue
         _, ledger = _ledger(uow, cycle, now)

@@ -36,7 +36,6 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -230,6 +229,7 @@ _ACHIEVEMENT_BY_ID = _ACHIEVEMENT.where(Achievement.public_id == bindparam("ref"
 _ACHIEVEMENT_BY_SLUG = _ACHIEVEMENT.where(
     Achievement.slug == bindparam("ref"), Issuer.slug == bindparam("issuer")
 )
+_INSERT_DOCUMENT = insert(IssuedDocument.__table__)
 _IDENTIFIER = select(LearnerIdentifier).where(
     LearnerIdentifier.kind == bindparam("kind"), LearnerIdentifier.value == bindparam("value")
 )
@@ -248,8 +248,13 @@ def _find_achievement(uow: UnitOfWork, ref: str, default_issuer: str) -> Achieve
 def learner_for(uow: UnitOfWork, raw: str, name: str | None) -> tuple[Learner, LearnerIdentifier]:
     """The learner an identifier names, created (unverified) on first sight.
 
-    Two concurrent first sightings both try to insert; the loser's SAVEPOINT
-    rolls back on the unique constraint and it reads the winner's row.
+    A first sighting inserts the learner, then its identifier with ``ON
+    CONFLICT DO NOTHING`` (Core ``INSERT … RETURNING``, no ORM flush, no
+    SAVEPOINT).  On PostgreSQL two concurrent first sightings both get that
+    far; the loser's identifier insert waits for the winner, inserts
+    nothing, and the loser deletes its own learner row and reads the
+    winner's.  On SQLite the lookup ran under this transaction's write lock,
+    so the conflict cannot happen there.
     """
     ident = parse_identifier(raw)
     lookup = {"kind": ident.kind.value, "value": ident.value}
@@ -259,41 +264,30 @@ def learner_for(uow: UnitOfWork, raw: str, name: str | None) -> tuple[Learner, L
     display = (name or "").strip() or (
         ident.value.split("@", 1)[0] if ident.kind is IdentifierKind.EMAIL else ident.value
     )
-    if not uow.concurrent_writers:
-        # SQLite: the lookup above ran under this transaction's write lock, so
-        # the rows go straight in (INSERT … RETURNING, no ORM flush).  A
-        # learner first seen here has no account yet and this one identifier;
-        # saying so spares later code two lazy loads.
-        learner = uow.insert_loaded(
-            Learner, {"public_id": new_public_id(), "display_name": display[:200]}
-        )
-        row = uow.insert_loaded(
-            LearnerIdentifier,
-            {
-                "learner_id": learner.id,
-                "kind": ident.kind.value,
-                "value": ident.value,
-                "verified_at": None,
-                "is_primary": True,
-            },
-        )
-        set_committed_value(learner, "identifiers", [row])
-        set_committed_value(learner, "account", None)
-        return learner, row
-    learner = Learner(display_name=display[:200], account=None)
-    row = LearnerIdentifier(kind=ident.kind.value, value=ident.value, is_primary=True)
-    learner.identifiers.append(row)
-    savepoint = uow.session.begin_nested()
-    try:
-        uow.session.add(learner)
-        uow.session.flush()
-    except IntegrityError:
-        savepoint.rollback()
+    learner = uow.insert_loaded(
+        Learner, {"public_id": new_public_id(), "display_name": display[:200]}
+    )
+    row = uow.insert_loaded_unless(
+        LearnerIdentifier,
+        {
+            "learner_id": learner.id,
+            "kind": ident.kind.value,
+            "value": ident.value,
+            "verified_at": None,
+            "is_primary": True,
+        },
+        unique=("kind", "value"),
+    )
+    if row is None:  # a concurrent transaction saw this identifier first
+        uow.delete_loaded(learner)
         existing = uow.session.scalar(_IDENTIFIER, lookup)
-        if existing is None:  # pragma: no cover - the constraint said it exists
-            raise
+        if existing is None:  # pragma: no cover - the conflict said it exists
+            raise Conflict(f"identifier {raw!r} is being recorded concurrently")
         return existing.learner, existing
-    savepoint.commit()
+    # A learner first seen here has no account yet and this one identifier;
+    # saying so spares later code two lazy loads.
+    set_committed_value(learner, "identifiers", [row])
+    set_committed_value(learner, "account", None)
     return learner, row
 
 
@@ -442,7 +436,7 @@ def add_award(
     # One executemany, not an ORM insert per rendering (SQLite cannot return
     # the ids of a multi-row insert in order, so the ORM would go row by row).
     uow.session.connection().execute(
-        insert(IssuedDocument.__table__),
+        _INSERT_DOCUMENT,
         [
             {
                 "award_id": award.id,

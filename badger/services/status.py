@@ -13,8 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, select, update
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import bindparam, func, select, update
 
 from badger.credentials import status_list as bsl
 from badger.credentials.model import format_datetime, to_json_bytes
@@ -70,22 +69,29 @@ def allocate(
     return allocate_all(ctx, uow, issuer, identity, award, (purpose,), now)[purpose]
 
 
-# Built once: the award path runs these for every award, and building a
-# statement costs more than SQLite takes to run it.
-_OPEN_LISTS = (
-    select(StatusList.id, StatusList.public_id, StatusList.purpose, StatusList.size)
+# Built once: the award path runs it for every award, and building a
+# statement costs more than SQLite takes to run it.  It takes a slot in the
+# issuer's oldest open list of each purpose and returns those lists: the
+# counter bump is the lock (on PostgreSQL a concurrent award waits for it,
+# then re-checks ``allocated < size`` on the row it waited for, and a list
+# that has just filled up returns nothing, so a new one opens).
+_LISTS = StatusList.__table__
+_TAKE_SLOTS = (
+    update(_LISTS)
     .where(
-        StatusList.issuer_id == bindparam("issuer_id"),
-        StatusList.purpose.in_(bindparam("purposes", expanding=True)),
-        StatusList.allocated < StatusList.size,
+        _LISTS.c.id.in_(
+            select(func.min(_LISTS.c.id))
+            .where(
+                _LISTS.c.issuer_id == bindparam("of_issuer"),
+                _LISTS.c.purpose.in_(bindparam("of_purposes", expanding=True)),
+                _LISTS.c.allocated < _LISTS.c.size,
+            )
+            .group_by(_LISTS.c.purpose)
+        ),
+        _LISTS.c.allocated < _LISTS.c.size,
     )
-    .order_by(StatusList.id)
-    .with_for_update()
-)
-_BUMP = (
-    update(StatusList.__table__)
-    .where(StatusList.__table__.c.id == bindparam("list_id"))
-    .values(allocated=StatusList.__table__.c.allocated + 1, updated_at=bindparam("now"))
+    .values(allocated=_LISTS.c.allocated + 1, updated_at=bindparam("at"))
+    .returning(_LISTS.c.id, _LISTS.c.public_id, _LISTS.c.purpose, _LISTS.c.size)
 )
 
 
@@ -107,24 +113,25 @@ def allocate_all(
 ) -> dict[str, tuple[str, int]]:
     """:func:`allocate` for several purposes at once: list URL and index per purpose.
 
-    One query locks the open lists, one inserts the random indexes, one bumps
-    the counters (an award needs a revocation and a suspension entry: fewer
-    round trips than allocating them one by one).  Core statements throughout: nothing here
+    One statement takes a slot in each purpose's open list (counter bumped,
+    list locked), one inserts the random indexes: an award needs a
+    revocation and a suspension entry, in two round trips rather than
+    allocating them one by one.  Core statements throughout: nothing here
     needs the list rows as objects unless a list has to be opened.
     """
     session = uow.session
     lists: dict[str, _OpenList | StatusList] = {}
     for list_id, public_id, purpose, size in uow.core(
-        _OPEN_LISTS, {"issuer_id": issuer.id, "purposes": list(purposes)}
+        _TAKE_SLOTS, {"of_issuer": issuer.id, "of_purposes": list(purposes), "at": now}
     ):
-        lists.setdefault(purpose, _OpenList(list_id, public_id, size))
+        lists[purpose] = _OpenList(list_id, public_id, size)
     for purpose in purposes:
-        if purpose not in lists:
+        if purpose not in lists:  # none yet, or all full: open one, this slot taken
             status = StatusList(
                 issuer_id=issuer.id,
                 purpose=purpose,
                 size=LIST_SIZE,
-                allocated=0,
+                allocated=1,
                 content=StatusListContent(bits=bytes(LIST_SIZE // 8), updated_at=now),
             )
             session.add(status)
@@ -158,12 +165,6 @@ def allocate_all(
             break
     else:  # pragma: no cover - 16 collisions in a list with free room is ~impossible
         raise Conflict("could not find a free status index; try again")
-    # The counters too (the lists are locked): an ORM update would cost a flush.
-    uow.core(_BUMP, [{"list_id": lists[p].id, "now": now} for p in purposes])
-    for purpose in purposes:
-        opened = lists[purpose]
-        if isinstance(opened, StatusList):  # opened here: keep the object current
-            set_committed_value(opened, "allocated", opened.allocated + 1)
     return {p: (status_list_url(ctx.settings, lists[p].public_id), chosen[p]) for p in purposes}
 
 

@@ -18,7 +18,17 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event, insert, inspect, select, text
+from sqlalchemy import (
+    Engine,
+    bindparam,
+    create_engine,
+    delete,
+    event,
+    insert,
+    inspect,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
@@ -168,6 +178,20 @@ class UnitOfWork:
         dialect = self.session.get_bind().dialect.name
         return self.core(_insert_skipping(table, unique, returning, dialect), parameters)
 
+    def delete_loaded(self, obj: Any) -> None:
+        """Delete a row :meth:`insert_loaded` made in this transaction, and forget its object.
+
+        For an insert that turned out not to be needed (a concurrent
+        transaction won the race for a related row): one ``DELETE`` by
+        primary key, no ORM flush.
+        """
+        table = type(obj).__table__
+        (pk,) = table.primary_key.columns
+        self.core(_delete_by_key(table), {"key": getattr(obj, pk.key)})
+        self.session.expunge(obj)
+        if obj in self._loaded:
+            self._loaded.remove(obj)
+
     def _loaded_object(self, model: type[M], keys: tuple[str, ...], row: Any) -> M:
         obj = model(**dict(zip(keys, row, strict=True)))
         make_transient_to_detached(obj)
@@ -281,6 +305,12 @@ def _insert_returning(model: type[Any]) -> tuple[Any, tuple[str, ...]]:
     mapper = inspect(model)
     keys = tuple(mapper.get_property_by_column(column).key for column in table.c)
     return insert(table).returning(*table.c), keys
+
+
+@functools.cache
+def _delete_by_key(table: Any) -> Any:
+    (pk,) = table.primary_key.columns
+    return delete(table).where(pk == bindparam("key"))
 
 
 @functools.cache

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from badger.domain.achievements import AchievementSpec
 from badger.domain.errors import ValidationError
 from badger.services import awarding, catalog
-from badger.store.models import AuditEntry, Award, CompletionEvent
+from badger.store.models import AuditEntry, Award, CompletionEvent, Learner
 
 QUIZ_RULE = {
     "event": "course.completed",
@@ -46,6 +46,11 @@ def awards(ctx):
         return uow.session.scalar(select(func.count(Award.id)))
 
 
+def learners(ctx):
+    with ctx.uow() as uow:
+        return uow.session.scalar(select(func.count(Learner.id)))
+
+
 def test_a_passing_event_awards_the_badge_with_its_basis(initialized):
     define(initialized, "ethics", QUIZ_RULE)
     low = send(initialized, "k1", course="ethics-101", score=70)
@@ -70,6 +75,39 @@ def test_the_same_idempotency_key_is_recorded_once(initialized):
     with initialized.uow() as uow:
         assert uow.session.scalar(select(func.count(CompletionEvent.id))) == 1
     assert awards(initialized) == 1
+
+
+def test_a_repeated_key_rolls_back_what_its_recipient_would_have_created(initialized):
+    first = send(initialized, "same", course="ethics-101", score=95)
+    before = learners(initialized)
+    again = send(initialized, "same", course="ethics-101", recipient="new@example.org")
+    assert (again.recorded, again.event_id) == (False, first.event_id)
+    assert learners(initialized) == before  # new@example.org was not kept
+
+
+@pytest.mark.slow
+def test_concurrent_events_with_one_key_record_it_once(committed_context):
+    ctx = committed_context
+    define(ctx, "ethics", QUIZ_RULE)
+    barrier = threading.Barrier(6)
+    results, errors = [], []
+
+    def worker():
+        barrier.wait()
+        try:
+            results.append(send(ctx, "one-key", course="ethics-101", score=90))
+        except Exception as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    assert sorted(r.recorded for r in results) == [False] * 5 + [True]
+    assert len({r.event_id for r in results}) == 1
+    assert awards(ctx) == 1
 
 
 def test_awards_cascade_into_a_stacked_badge(initialized):
@@ -186,6 +224,7 @@ def test_concurrent_events_award_exactly_once(committed_context, known_learner):
     define(ctx, "ethics", QUIZ_RULE)
     if known_learner:
         assert send(ctx, "first", course="ethics-101", score=10).awarded == ()
+    learners_before = learners(ctx)
     barrier = threading.Barrier(8)
     results, errors = [], []
 
@@ -211,6 +250,9 @@ def test_concurrent_events_award_exactly_once(committed_context, known_learner):
             select(func.count(AuditEntry.id)).where(AuditEntry.action == "award.issue")
         )
     assert issued == 1
+    # Eight first sightings of one address leave one learner: the losers
+    # deleted the learner rows they had inserted.
+    assert learners(ctx) == learners_before + (0 if known_learner else 1)
 
 
 def test_warm_up_builds_the_rule_index_and_freezes_the_heap(initialized):

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 from jsonschema import Draft201909Validator
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from badger.credentials import baking
 from badger.credentials.status_list import decode_list
@@ -27,7 +27,13 @@ from badger.services.issue import (
     get_document,
     issue_award,
 )
-from badger.store.models import Award, IssuedDocument, LearnerIdentifier, StatusAllocation
+from badger.store.models import (
+    Award,
+    IssuedDocument,
+    LearnerIdentifier,
+    StatusAllocation,
+    StatusList,
+)
 
 
 @pytest.fixture
@@ -276,6 +282,37 @@ def test_status_indexes_are_distinct_across_awards(initialized, ethics):
         credential = json.loads(doc(initialized, award, "ob3-ldp"))
         indexes.add(credential["credentialStatus"]["statusListIndex"])
     assert len(indexes) == 5
+
+
+def test_each_award_counts_in_its_lists_and_a_full_list_makes_way_for_a_new_one(
+    initialized, ethics
+):
+    size = status.LIST_SIZE
+    for n in range(3):
+        issue(initialized, recipient=f"learner{n}@example.org")
+    with initialized.uow() as uow:
+        counts = uow.session.execute(
+            select(StatusList.purpose, StatusList.allocated, StatusList.size)
+        ).all()
+        assert sorted(counts) == [("revocation", 3, size), ("suspension", 3, size)]
+        # Fill the revocation list: the next award opens a second one there.
+        uow.session.execute(
+            update(StatusList).where(StatusList.purpose == "revocation").values(allocated=size)
+        )
+    award = issue(initialized, recipient="last@example.org")
+    credential = json.loads(doc(initialized, award, "ob3-ldp"))
+    with initialized.uow() as uow:
+        lists = uow.session.execute(
+            select(StatusList.public_id, StatusList.purpose, StatusList.allocated).order_by(
+                StatusList.id
+            )
+        ).all()
+    assert [(p, a) for _id, p, a in lists] == [
+        ("revocation", size),
+        ("suspension", 4),
+        ("revocation", 1),
+    ]
+    assert credential["credentialStatus"]["statusListCredential"].endswith(lists[2][0])
 
 
 def test_revoking_an_unknown_award_is_not_found(initialized):
