@@ -26,6 +26,25 @@ ETHICS = AchievementSpec(
 )
 
 
+def reference_workload_ms() -> float:
+    """CPU ms of a fixed pure-Python workload: this host's single-core speed right now.
+
+    The VM's speed varies by up to ~2x from day to day (and within a run);
+    benchmarks print this beside their figures so runs can be compared.
+    """
+    import json
+    import time
+
+    doc = {"id": "urn:uuid:0", "type": ["VerifiableCredential"], "n": list(range(50))}
+    best = float("inf")
+    for _ in range(5):
+        started = time.thread_time()
+        for i in range(2000):
+            json.loads(json.dumps({**doc, "i": i}, sort_keys=True))
+        best = min(best, (time.thread_time() - started) * 1000)
+    return best
+
+
 def pin_one_core() -> None:
     """Benchmarks state figures for one core."""
     if hasattr(os, "sched_setaffinity"):
