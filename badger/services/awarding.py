@@ -281,8 +281,15 @@ def evaluate(
     *,
     actor: str,
     notify: bool = True,
+    first_facts: Facts | None = None,
 ) -> Evaluation:
-    """Award every achievement the triggers made earnable, cascading; in the caller's transaction."""
+    """Award every achievement the triggers made earnable, cascading; in the caller's transaction.
+
+    ``first_facts``: everything there is to know about the learner, when the
+    caller knows it without asking the database (a learner first seen in
+    this transaction has nothing but the event that introduced it); the
+    first round then runs no query.
+    """
     index = rule_index(ctx, uow)
     awarded: list[IssuedAward] = []
     outcomes: dict[str, Outcome] = {}
@@ -294,7 +301,10 @@ def evaluate(
         needs = Dependencies()
         for achievement_id in pending:
             needs |= index.needs[achievement_id]
-        held, facts = _load_facts(uow, learner.id, needs)
+        if first_facts is not None:
+            held, facts, first_facts = set(), first_facts, None
+        else:
+            held, facts = _load_facts(uow, learner.id, needs)
         # Read the clock each round: awards made in the previous round carry
         # that round's time and must not look like future facts.
         now = ctx.now()
@@ -443,6 +453,7 @@ def _record_event(
 ) -> EventResult:
     learner, _ = learner_for(uow, payload["recipient"], payload.get("recipient_name"))
     event_id, kind = new_public_id(), payload["kind"]
+    data = dict(payload.get("data") or {})
     # No lookup of the key first: the insert skips a key recorded before
     # (ON CONFLICT DO NOTHING), and a concurrent event with the same key
     # (PostgreSQL) makes it wait for that one's outcome.  A repeat rolls
@@ -457,7 +468,7 @@ def _record_event(
             "learner_id": learner.id,
             "kind": kind,
             "occurred_at": occurred_at,
-            "data": dict(payload.get("data") or {}),
+            "data": data,
             "source": source,
             "idempotency_key": scoped_key,
             "received_at": now,
@@ -478,7 +489,21 @@ def _record_event(
         kind=kind,
         source=source,
     )
-    result = evaluate(ctx, uow, learner, Dependencies(event_kinds=frozenset({kind})), actor=actor)
+    # A learner this event introduced has no badges, submissions or other
+    # events yet: its facts are this event alone.
+    first_facts = (
+        Facts(events=(CompletionEvent(kind, occurred_at, event_id, data),))
+        if uow.created_here(learner)
+        else None
+    )
+    result = evaluate(
+        ctx,
+        uow,
+        learner,
+        Dependencies(event_kinds=frozenset({kind})),
+        actor=actor,
+        first_facts=first_facts,
+    )
     return EventResult(event_id, True, result.awarded)
 
 

@@ -14,6 +14,7 @@ per table just before the commit instead of one ORM insert each.
 from __future__ import annotations
 
 import functools
+import weakref
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any, TypeVar
@@ -116,6 +117,7 @@ class UnitOfWork:
         self._later: list[tuple[type[Any], dict[str, Any]]] = []
         self._loaded: list[Any] = []
         self._marks: dict[SessionTransaction, tuple[int, int]] = {}
+        self._created: weakref.WeakSet[Any] = weakref.WeakSet()
 
     @property
     def session(self) -> Session:
@@ -189,13 +191,23 @@ class UnitOfWork:
         (pk,) = table.primary_key.columns
         self.core(_delete_by_key(table), {"key": getattr(obj, pk.key)})
         self.session.expunge(obj)
+        self._created.discard(obj)
         if obj in self._loaded:
             self._loaded.remove(obj)
+
+    def created_here(self, obj: Any) -> bool:
+        """Whether :meth:`insert_loaded` (or ``_unless``) made ``obj``'s row in this transaction.
+
+        A learner first seen in this transaction, say, has no history in the
+        database yet: code may skip the queries that would find none.
+        """
+        return obj in self._created
 
     def _loaded_object(self, model: type[M], keys: tuple[str, ...], row: Any) -> M:
         obj = model(**dict(zip(keys, row, strict=True)))
         make_transient_to_detached(obj)
         self.session.add(obj)
+        self._created.add(obj)
         if self.session.in_nested_transaction():
             self._loaded.append(obj)  # forgotten if the savepoint rolls back
         return obj
@@ -220,6 +232,7 @@ class UnitOfWork:
         self._session.info[_UOW] = self
         self._after_commit = []
         self._later, self._marks, self._loaded = [], {}, []
+        self._created = weakref.WeakSet()
         return self
 
     def __exit__(
@@ -345,12 +358,14 @@ def _forget_rolled_back(session: Session, previous_transaction: SessionTransacti
             # must their objects be, or a later row that reuses the id (SQLite
             # hands out max + 1 again) could not enter the identity map.
             for obj in uow._loaded[loaded:]:
+                uow._created.discard(obj)
                 if obj in session:
                     session.expunge(obj)
             del uow._loaded[loaded:]
     else:
         uow._later.clear()
         uow._loaded.clear()
+        uow._created.clear()
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

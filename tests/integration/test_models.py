@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from badger.store.models import (
@@ -240,3 +240,26 @@ def test_a_rolled_back_savepoint_forgets_the_objects_insert_loaded_made_inside_i
         names = set(uow.session.scalars(select(Learner.public_id)))
     assert "p-kept" in names
     assert "p-gone" not in names
+
+
+def test_created_here_names_the_rows_this_transaction_inserted(ctx):
+    with ctx.uow() as uow:
+        made = uow.insert_loaded(Learner, {"public_id": "p-made", "display_name": "Made"})
+        savepoint = uow.session.begin_nested()
+        undone = uow.insert_loaded(Learner, {"public_id": "p-undone", "display_name": "Undone"})
+        assert uow.created_here(undone)
+        savepoint.rollback()
+        assert uow.created_here(made)
+        assert not uow.created_here(undone)
+        dropped = uow.insert_loaded(Learner, {"public_id": "p-dropped", "display_name": "Gone"})
+        uow.delete_loaded(dropped)
+        assert not uow.created_here(dropped)
+    with ctx.uow() as uow:
+        again = uow.session.scalar(select(Learner).where(Learner.public_id == "p-made"))
+        assert not uow.created_here(again)  # read, not made, in this one
+        assert (
+            uow.session.scalar(
+                select(func.count(Learner.id)).where(Learner.public_id == "p-dropped")
+            )
+            == 0
+        )
