@@ -330,9 +330,11 @@ def evaluate(
                 new_slugs.add(slug)
         pending = index.affected(Dependencies(achievements=frozenset(new_slugs)))
     renewed: list[str] = []
-    if awarded or triggers.activities:
+    if (awarded or triggers.activities) and not uow.created_here(learner):
         # A new badge or an approved activity can complete a renewal cycle
         # whose policy renews automatically: the cascade ends in the renewal.
+        # (A learner first seen in this transaction has no cycle: cycles are
+        # started for learners the database knows.)
         renewed = cycles.after_award(ctx, uow, learner.id, actor=actor)
     return Evaluation(tuple(awarded), outcomes, tuple(renewed))
 
