@@ -94,6 +94,15 @@ _TAKE_SLOTS = (
     .returning(_LISTS.c.id, _LISTS.c.public_id, _LISTS.c.purpose, _LISTS.c.size)
 )
 
+_LOCK_ISSUER = (
+    select(Issuer.__table__.c.id)
+    .where(Issuer.__table__.c.id == bindparam("of_issuer"))
+    # FOR NO KEY UPDATE: it must not wait for the key-share locks that every
+    # award's foreign key to its issuer takes (FOR UPDATE would deadlock
+    # two awards that each hold one), only for another list opener.
+    .with_for_update(key_share=True)
+)
+
 
 @dataclass(frozen=True)
 class _OpenList:
@@ -125,6 +134,17 @@ def allocate_all(
         _TAKE_SLOTS, {"of_issuer": issuer.id, "of_purposes": list(purposes), "at": now}
     ):
         lists[purpose] = _OpenList(list_id, public_id, size)
+    missing = [p for p in purposes if p not in lists]
+    if missing:
+        # None open (the first award, or a list just filled up).  Opening one
+        # is serialised per issuer: a concurrent award that found none either
+        # waits here, then takes a slot in the list this one opened, instead
+        # of every such award opening lists of its own.
+        uow.core(_LOCK_ISSUER, {"of_issuer": issuer.id})
+        for list_id, public_id, purpose, size in uow.core(
+            _TAKE_SLOTS, {"of_issuer": issuer.id, "of_purposes": missing, "at": now}
+        ):
+            lists[purpose] = _OpenList(list_id, public_id, size)
     for purpose in purposes:
         if purpose not in lists:  # none yet, or all full: open one, this slot taken
             status = StatusList(

@@ -9,7 +9,14 @@ from sqlalchemy import func, select
 from badger.domain.achievements import AchievementSpec
 from badger.domain.errors import ValidationError
 from badger.services import awarding, catalog
-from badger.store.models import AuditEntry, Award, CompletionEvent, Learner
+from badger.store.models import (
+    AuditEntry,
+    Award,
+    CompletionEvent,
+    Learner,
+    StatusAllocation,
+    StatusList,
+)
 
 QUIZ_RULE = {
     "event": "course.completed",
@@ -253,6 +260,38 @@ def test_concurrent_events_award_exactly_once(committed_context, known_learner):
     # Eight first sightings of one address leave one learner: the losers
     # deleted the learner rows they had inserted.
     assert learners(ctx) == learners_before + (0 if known_learner else 1)
+
+
+@pytest.mark.slow
+def test_parallel_awards_to_different_learners_share_the_status_lists(committed_context):
+    """8 threads, 5 awards each, at once: every award gets its two status entries, no deadlock."""
+    ctx = committed_context
+    define(ctx, "ethics", QUIZ_RULE)
+    barrier = threading.Barrier(8)
+    errors = []
+
+    def worker(n):
+        barrier.wait()
+        try:
+            for k in range(5):
+                send(ctx, f"p{n}-{k}", course="ethics-101", score=90, recipient=f"l{n}-{k}@x.org")
+        except Exception as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert errors == []
+    assert awards(ctx) == 40
+    with ctx.uow() as uow:
+        entries = uow.session.execute(
+            select(StatusAllocation.status_list_id, StatusAllocation.index)
+        ).all()
+        counted = uow.session.scalars(select(StatusList.allocated)).all()
+    assert len(entries) == len(set(entries)) == 80
+    assert sorted(counted) == [40, 40]  # one list per purpose, every slot counted
 
 
 def test_warm_up_builds_the_rule_index_and_freezes_the_heap(initialized):
