@@ -76,12 +76,19 @@ def main() -> None:
     awarding.warm_up(ctx)
 
     def timed(
-        n: int, score: int, prefix: str, learners: int = 0
+        n: int, score: int, prefix: str, learners: int = 0, *, idle: bool = False
     ) -> tuple[list[float], list[float], float]:
-        """``n`` events; from new learners, or from the first ``learners`` seen before."""
+        """``n`` events; from new learners, or from the first ``learners`` seen before.
+
+        ``idle``: as if each came after a pause longer than the rule index's
+        recheck interval (events arriving less often than every two seconds),
+        so each one reads the catalog version before it is evaluated.
+        """
         out, cpu = [], []
         statements[0] = 0
         for k in range(n):
+            if idle:
+                ctx.extras["rule_index"].checked_at -= awarding.INDEX_RECHECK_SECONDS
             who = f"known{k % learners}" if learners else f"{prefix}{k}"
             payload = {
                 "recipient": f"{who}@example.org",
@@ -116,6 +123,7 @@ def main() -> None:
     try:
         report("event -> award, signing stubbed (target p99 < 5 ms)", timed(events, 90, "stub"))
         report("  the same, learners seen before", timed(events, 90, "stub-known", known))
+        report("  the same, each after an idle pause", timed(events, 90, "stub-idle", idle=True))
     finally:
         issue.render = real_render  # type: ignore[assignment]
     report("event -> award with 8 signed renderings", timed(max(events // 3, 30), 90, "real"))

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from badger.domain.errors import Conflict, NotFound, ValidationError
@@ -81,7 +81,7 @@ MAX_EVENT_BYTES = 64 * 1024
 class RuleIndex:
     """Which achievements' rules read which inputs; rebuilt when definitions change."""
 
-    version: tuple[Any, ...] = ()
+    version: int = -1
     checked_at: float = field(default_factory=time.monotonic)
     generation: int = 0
     rules: dict[int, tuple[str, Rule]] = field(default_factory=dict)
@@ -127,11 +127,11 @@ INDEX_RECHECK_SECONDS = 2.0
 
 
 def rule_index(ctx: Context, uow: UnitOfWork) -> RuleIndex:
-    """The cached index, rebuilt when any achievement changed (count + newest update).
+    """The cached index, rebuilt when any achievement changed (``catalog.catalog_version``).
 
     This process drops the cache itself whenever it defines an achievement; a
-    change made by another process is noticed within INDEX_RECHECK_SECONDS,
-    so the version query (a scan of every achievement) stays off the hot path.
+    change made by another process is noticed within INDEX_RECHECK_SECONDS
+    (the version is one row read by its key, cheap but still a round trip).
     """
     cached = ctx.extras.get("rule_index")
     if (
@@ -140,11 +140,7 @@ def rule_index(ctx: Context, uow: UnitOfWork) -> RuleIndex:
         and time.monotonic() - cached.checked_at < INDEX_RECHECK_SECONDS
     ):
         return cached
-    version = tuple(
-        uow.session.execute(
-            select(func.count(Achievement.id), func.max(Achievement.updated_at))
-        ).one()
-    )
+    version = catalog.catalog_version(uow)
     if (
         isinstance(cached, RuleIndex)
         and cached.version == version

@@ -19,7 +19,7 @@ from badger.services import audit, uploads
 from badger.services.context import Context
 from badger.services.validation import validate
 from badger.store.db import UnitOfWork
-from badger.store.models import Achievement, Issuer
+from badger.store.models import Achievement, CatalogState, Issuer
 
 
 @dataclass(frozen=True)
@@ -166,6 +166,30 @@ def generation() -> int:
     return _current_generation
 
 
+_CATALOG_ROW = 1
+
+
+_VERSION = select(CatalogState.version).where(CatalogState.id == _CATALOG_ROW)
+
+
+def catalog_version(uow: UnitOfWork) -> int:
+    """The definitions' version: changes whenever any achievement's definition does."""
+    return uow.core(_VERSION).scalar() or 0
+
+
+def _definitions_changed(uow: UnitOfWork) -> None:
+    """Tell every process's caches that definitions change with this transaction.
+
+    This process's at once (:func:`generation`); the others through
+    :func:`catalog_version`, bumped once per transaction in the same
+    transaction (a row that also serialises concurrent definition changes).
+    """
+    _bump_generation()
+    if not uow.session.info.get("badger.catalog_bumped"):
+        uow.increment(CatalogState.__table__, "id", _CATALOG_ROW, "version")
+        uow.session.info["badger.catalog_bumped"] = True
+
+
 def add_achievement(
     uow: UnitOfWork, *, issuer_slug: str, spec: AchievementSpec, actor: str, now: Any
 ) -> AchievementView:
@@ -202,7 +226,7 @@ def add_achievement(
     )
     uow.session.add(row)
     uow.session.flush()
-    _bump_generation()
+    _definitions_changed(uow)
     audit.record(
         uow,
         actor=actor,
@@ -416,7 +440,7 @@ def update_achievement(
             row.version += 1
             row.updated_at = now
         uow.session.flush()
-        _bump_generation()
+        _definitions_changed(uow)
         audit.record(
             uow,
             actor=actor,

@@ -180,6 +180,15 @@ class UnitOfWork:
         dialect = self.session.get_bind().dialect.name
         return self.core(_insert_skipping(table, unique, returning, dialect), parameters)
 
+    def increment(self, table: Any, key_column: str, key: Any, column: str) -> None:
+        """Add one to ``column`` in the row whose ``key_column`` is ``key`` (made at 1 if absent).
+
+        ``INSERT … ON CONFLICT DO UPDATE``: on PostgreSQL concurrent callers
+        queue on the row's lock, and none is lost.
+        """
+        dialect = self.session.get_bind().dialect.name
+        self.core(_increment(table, key_column, column, dialect), {"key": key})
+
     def delete_loaded(self, obj: Any) -> None:
         """Delete a row :meth:`insert_loaded` made in this transaction, and forget its object.
 
@@ -318,6 +327,15 @@ def _insert_returning(model: type[Any]) -> tuple[Any, tuple[str, ...]]:
     mapper = inspect(model)
     keys = tuple(mapper.get_property_by_column(column).key for column in table.c)
     return insert(table).returning(*table.c), keys
+
+
+@functools.cache
+def _increment(table: Any, key_column: str, column: str, dialect: str) -> Any:
+    insert_for = sqlite_insert if dialect == "sqlite" else pg_insert
+    stmt = insert_for(table).values({key_column: bindparam("key"), column: 1})
+    return stmt.on_conflict_do_update(
+        index_elements=[key_column], set_={column: table.c[column] + 1}
+    )
 
 
 @functools.cache

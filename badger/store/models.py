@@ -251,6 +251,21 @@ class Achievement(Base):
     )
 
 
+class CatalogState(Base):
+    """One row: a counter that every change to achievement definitions bumps.
+
+    Bumped in the transaction that changes them, so a process that sees the
+    new number also sees the new definitions: the awarding engine's rule
+    index compares it to decide whether to rebuild (one primary-key read,
+    where counting the achievements scanned the table).
+    """
+
+    __tablename__ = "catalog_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(default=0)
+
+
 class Award(Base):
     """The record: this learner earned this achievement at this time.
 

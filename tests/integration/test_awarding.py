@@ -4,14 +4,16 @@ import threading
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from badger.domain.achievements import AchievementSpec
 from badger.domain.errors import ValidationError
 from badger.services import awarding, catalog
+from badger.store.models import Achievement as AchievementRow
 from badger.store.models import (
     AuditEntry,
     Award,
+    CatalogState,
     CompletionEvent,
     Learner,
     StatusAllocation,
@@ -292,6 +294,44 @@ def test_parallel_awards_to_different_learners_share_the_status_lists(committed_
         counted = uow.session.scalars(select(StatusList.allocated)).all()
     assert len(entries) == len(set(entries)) == 80
     assert sorted(counted) == [40, 40]  # one list per purpose, every slot counted
+
+
+def test_the_catalog_version_moves_once_per_transaction_that_changes_definitions(initialized):
+    def version():
+        with initialized.uow() as uow:
+            return catalog.catalog_version(uow)
+
+    before = version()
+    specs = [
+        AchievementSpec(slug=f"u{n}", name=f"U{n}", description="d", criteria_narrative="c")
+        for n in range(3)
+    ]
+    catalog.create_achievements(initialized, issuer_slug="default", specs=specs, actor="t")
+    assert version() == before + 1
+    send(initialized, "v1", course="ethics-101", score=90)  # events do not move it
+    assert version() == before + 1
+
+
+def test_the_rule_index_notices_a_rule_another_process_changed(initialized):
+    define(initialized, "ethics", QUIZ_RULE)
+    assert send(initialized, "o1", course="ethics-101", score=85).awarded  # index built
+    # Another process raises the bar: it writes the rule and bumps the
+    # version; this process's own generation counter knows nothing of it.
+    stricter = {**QUIZ_RULE, "where": [{"field": "score", "op": "gte", "value": 95}]}
+    with initialized.uow() as uow:
+        uow.session.execute(
+            update(AchievementRow).where(AchievementRow.slug == "ethics").values(rules=stricter)
+        )
+        uow.increment(CatalogState.__table__, "id", 1, "version")
+    index = initialized.extras["rule_index"]
+    # Within the recheck interval the cached index still answers ...
+    assert send(initialized, "o2", course="ethics-101", score=90, recipient="b@example.org").awarded
+    # ... after it, the version read shows the change and the index is rebuilt.
+    index.checked_at -= awarding.INDEX_RECHECK_SECONDS + 1
+    assert not send(
+        initialized, "o3", course="ethics-101", score=90, recipient="c@example.org"
+    ).awarded
+    assert initialized.extras["rule_index"] is not index
 
 
 def test_warm_up_builds_the_rule_index_and_freezes_the_heap(initialized):
