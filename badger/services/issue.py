@@ -250,7 +250,12 @@ def _known(uow: UnitOfWork, kind: str, value: str) -> tuple[Learner, LearnerIden
     if learner_id is None:
         return None
     learner = uow.session.scalars(_LEARNER_LOADED, {"learner_id": learner_id}).unique().one()
-    row = next(i for i in learner.identifiers if i.kind == kind and i.value == value)
+    row = next((i for i in learner.identifiers if i.kind == kind and i.value == value), None)
+    if row is None:
+        # Loaded earlier in this transaction, before the identifier was added
+        # by a Core insert: the eager load keeps a collection already loaded.
+        uow.session.refresh(learner, ["identifiers"])
+        row = next(i for i in learner.identifiers if i.kind == kind and i.value == value)
     return learner, row
 
 

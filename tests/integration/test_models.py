@@ -263,3 +263,25 @@ def test_created_here_names_the_rows_this_transaction_inserted(ctx):
             )
             == 0
         )
+
+
+def test_a_learner_loaded_before_an_identifier_was_added_still_finds_it(ctx):
+    from badger.services.issue import learner_for
+
+    with ctx.uow() as uow:
+        learner, _ = learner_for(uow, "first@example.org", None)
+        # Another identifier for the same learner, added with Core (the
+        # loaded collection does not know it).
+        uow.insert_loaded(
+            LearnerIdentifier,
+            {
+                "learner_id": learner.id,
+                "kind": "email",
+                "value": "second@example.org",
+                "verified_at": None,
+                "is_primary": False,
+            },
+        )
+        again, row = learner_for(uow, "second@example.org", None)
+        assert again is learner
+        assert row.value == "second@example.org"
