@@ -34,15 +34,20 @@ def _wait_for(condition: Any, timeout: float = 5.0) -> bool:
 
 
 @pytest.fixture
-def fast_checkpoints(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int, int]]:
-    """Checkpoint every 20 ms and record what each checkpoint did."""
+def fast_checkpoints(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int, int, int]]:
+    """Checkpoint every 20 ms and record what each checkpoint did, with its file.
+
+    Other tests' engines may still have threads checkpointing their own files
+    in this process: the file tells this test's checkpoints apart.
+    """
     monkeypatch.setattr(checkpoint, "CHECKPOINT_INTERVAL", 0.02)
-    results: list[tuple[int, int, int]] = []
+    results: list[tuple[str, int, int, int]] = []
     real = checkpoint.checkpoint
 
     def recording(conn: Any) -> tuple[int, int, int]:
         result = real(conn)
-        results.append(result)
+        file = conn.execute("PRAGMA database_list").fetchone()[2]
+        results.append((file, *result))
         return result
 
     monkeypatch.setattr(checkpoint, "checkpoint", recording)
@@ -64,7 +69,7 @@ def test_writers_sync_normally_and_checkpoint_only_as_a_safety_net(tmp_path: Pat
 
 
 def test_the_background_thread_copies_committed_pages_into_the_database(
-    tmp_path: Path, fast_checkpoints: list[tuple[int, int, int]]
+    tmp_path: Path, fast_checkpoints: list[tuple[str, int, int, int]]
 ) -> None:
     path = tmp_path / "b.db"
     engine = make_engine(f"sqlite:///{path}")
@@ -73,7 +78,10 @@ def test_the_background_thread_copies_committed_pages_into_the_database(
             conn.execute(text("CREATE TABLE t (v TEXT)"))
             conn.execute(text("INSERT INTO t VALUES (:v)"), [{"v": "x" * 500}] * 200)
         assert _wait_for(
-            lambda: any(done > 0 and done == pages for _, pages, done in fast_checkpoints)
+            lambda: any(
+                file == str(path) and done > 0 and done == pages
+                for file, _, pages, done in fast_checkpoints
+            )
         )
         # The rows are in the database file itself, readable without the log.
         assert path.stat().st_size > 200 * 500
@@ -83,7 +91,7 @@ def test_the_background_thread_copies_committed_pages_into_the_database(
 
 
 def test_the_thread_stops_when_the_engine_is_disposed_and_restarts_on_reconnect(
-    tmp_path: Path, fast_checkpoints: list[tuple[int, int, int]]
+    tmp_path: Path, fast_checkpoints: list[tuple[str, int, int, int]]
 ) -> None:
     path = tmp_path / "b.db"
     engine = make_engine(f"sqlite:///{path}")
@@ -112,7 +120,7 @@ def test_an_in_memory_database_gets_no_thread() -> None:
 
 
 def test_a_removed_database_file_ends_the_thread(
-    tmp_path: Path, fast_checkpoints: list[tuple[int, int, int]]
+    tmp_path: Path, fast_checkpoints: list[tuple[str, int, int, int]]
 ) -> None:
     path = tmp_path / "b.db"
     engine = make_engine(f"sqlite:///{path}")
