@@ -1,8 +1,10 @@
-"""Small test doubles shared by several test modules."""
+"""Small test doubles and helpers shared by several test modules."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from badger.verify.fetch import MemoryFetcher
 from badger.verify.ports import FetchedDocument
@@ -24,3 +26,31 @@ def json_fetcher(documents: Mapping[str, object] | None = None) -> MemoryFetcher
         else:
             fetcher.add(url, document, content_type="application/json")  # type: ignore[arg-type]
     return fetcher
+
+
+def race(
+    threads: int, work: Callable[[int], Any], *, timeout: float = 60
+) -> tuple[list[Any], list[BaseException]]:
+    """Run ``work(n)`` in ``threads`` threads released at once; what they returned and raised.
+
+    Each thread waits at a barrier until all have started, so their
+    transactions really overlap.  A thread still running after ``timeout``
+    seconds is left behind (its result is missing from both lists).
+    """
+    barrier = threading.Barrier(threads)
+    results: list[Any] = []
+    errors: list[BaseException] = []
+
+    def run(n: int) -> None:
+        barrier.wait()
+        try:
+            results.append(work(n))
+        except Exception as exc:
+            errors.append(exc)
+
+    started = [threading.Thread(target=run, args=(n,)) for n in range(threads)]
+    for thread in started:
+        thread.start()
+    for thread in started:
+        thread.join(timeout)
+    return results, errors

@@ -1,6 +1,5 @@
 """Events in, awards out: rules, cascades, idempotency and exactly-once under concurrency."""
 
-import threading
 from decimal import Decimal
 
 import pytest
@@ -19,6 +18,7 @@ from badger.store.models import (
     StatusAllocation,
     StatusList,
 )
+from tests.fakes import race
 
 QUIZ_RULE = {
     "event": "course.completed",
@@ -98,21 +98,7 @@ def test_a_repeated_key_rolls_back_what_its_recipient_would_have_created(initial
 def test_concurrent_events_with_one_key_record_it_once(committed_context):
     ctx = committed_context
     define(ctx, "ethics", QUIZ_RULE)
-    barrier = threading.Barrier(6)
-    results, errors = [], []
-
-    def worker():
-        barrier.wait()
-        try:
-            results.append(send(ctx, "one-key", course="ethics-101", score=90))
-        except Exception as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=worker) for _ in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    results, errors = race(6, lambda _: send(ctx, "one-key", course="ethics-101", score=90))
     assert errors == []
     assert sorted(r.recorded for r in results) == [False] * 5 + [True]
     assert len({r.event_id for r in results}) == 1
@@ -234,21 +220,7 @@ def test_concurrent_events_award_exactly_once(committed_context, known_learner):
     if known_learner:
         assert send(ctx, "first", course="ethics-101", score=10).awarded == ()
     learners_before = learners(ctx)
-    barrier = threading.Barrier(8)
-    results, errors = [], []
-
-    def worker(n):
-        barrier.wait()
-        try:
-            results.append(send(ctx, f"t{n}", course="ethics-101", score=90))
-        except Exception as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    results, errors = race(8, lambda n: send(ctx, f"t{n}", course="ethics-101", score=90))
     assert errors == []
     assert len(results) == 8
     assert sum(len(r.awarded) for r in results) == 1
@@ -269,22 +241,12 @@ def test_parallel_awards_to_different_learners_share_the_status_lists(committed_
     """8 threads, 5 awards each, at once: every award gets its two status entries, no deadlock."""
     ctx = committed_context
     define(ctx, "ethics", QUIZ_RULE)
-    barrier = threading.Barrier(8)
-    errors = []
 
-    def worker(n):
-        barrier.wait()
-        try:
-            for k in range(5):
-                send(ctx, f"p{n}-{k}", course="ethics-101", score=90, recipient=f"l{n}-{k}@x.org")
-        except Exception as exc:
-            errors.append(exc)
+    def five_awards(n):
+        for k in range(5):
+            send(ctx, f"p{n}-{k}", course="ethics-101", score=90, recipient=f"l{n}-{k}@x.org")
 
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
+    _, errors = race(8, five_awards, timeout=120)
     assert errors == []
     assert awards(ctx) == 40
     with ctx.uow() as uow:

@@ -1,7 +1,6 @@
 """Learners submit evidence and activities; reviewers approve, reject or return them."""
 
 import io
-import threading
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -13,6 +12,7 @@ from badger.domain.achievements import AchievementSpec
 from badger.domain.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from badger.services import accounts, catalog, review, uploads
 from badger.store.models import Achievement, AuditEntry, Award, Submission, Upload
+from tests.fakes import race
 
 LEARNER = "lena@example.org"
 REVIEWER = "rita@institute.example.org"
@@ -392,23 +392,9 @@ def test_simultaneous_evidence_for_one_achievement_opens_one_submission(committe
     lena = accounts.create_account(
         ctx, email=LEARNER, password="correct horse battery", display_name="Lena"
     )
-    barrier = threading.Barrier(6)
-    opened, conflicts, errors = [], [], []
-
-    def worker(n):
-        barrier.wait()
-        try:
-            opened.append(evidence(ctx, lena, narrative=f"attempt {n}"))
-        except Conflict as exc:
-            conflicts.append(str(exc))
-        except Exception as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    opened, raised = race(6, lambda n: evidence(ctx, lena, narrative=f"attempt {n}"))
+    conflicts = [str(exc) for exc in raised if isinstance(exc, Conflict)]
+    errors = [exc for exc in raised if not isinstance(exc, Conflict)]
     assert errors == []
     assert len(opened) == 1
     assert (
