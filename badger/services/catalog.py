@@ -167,8 +167,6 @@ def generation() -> int:
 
 
 _CATALOG_ROW = 1
-
-
 _VERSION = select(CatalogState.version).where(CatalogState.id == _CATALOG_ROW)
 
 

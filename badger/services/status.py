@@ -111,6 +111,20 @@ class _OpenList:
     size: int
 
 
+def _take_slots(
+    uow: UnitOfWork,
+    issuer: Issuer,
+    purposes: tuple[str, ...],
+    now: datetime,
+    into: dict[str, _OpenList | StatusList],
+) -> None:
+    """A slot in the issuer's open list of each purpose that has one, put in ``into``."""
+    for list_id, public_id, purpose, size in uow.core(
+        _TAKE_SLOTS, {"of_issuer": issuer.id, "of_purposes": list(purposes), "at": now}
+    ):
+        into[purpose] = _OpenList(list_id, public_id, size)
+
+
 def allocate_all(
     ctx: Context,
     uow: UnitOfWork,
@@ -130,21 +144,15 @@ def allocate_all(
     """
     session = uow.session
     lists: dict[str, _OpenList | StatusList] = {}
-    for list_id, public_id, purpose, size in uow.core(
-        _TAKE_SLOTS, {"of_issuer": issuer.id, "of_purposes": list(purposes), "at": now}
-    ):
-        lists[purpose] = _OpenList(list_id, public_id, size)
-    missing = [p for p in purposes if p not in lists]
+    _take_slots(uow, issuer, purposes, now, lists)
+    missing = tuple(p for p in purposes if p not in lists)
     if missing:
         # None open (the first award, or a list just filled up).  Opening one
         # is serialised per issuer: a concurrent award that found none either
         # waits here, then takes a slot in the list this one opened, instead
         # of every such award opening lists of its own.
         uow.core(_LOCK_ISSUER, {"of_issuer": issuer.id})
-        for list_id, public_id, purpose, size in uow.core(
-            _TAKE_SLOTS, {"of_issuer": issuer.id, "of_purposes": missing, "at": now}
-        ):
-            lists[purpose] = _OpenList(list_id, public_id, size)
+        _take_slots(uow, issuer, missing, now, lists)
     for purpose in purposes:
         if purpose not in lists:  # none yet, or all full: open one, this slot taken
             status = StatusList(

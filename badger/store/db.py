@@ -177,8 +177,7 @@ class UnitOfWork:
         (no SAVEPOINT needed).  The statement is built once per table,
         columns and database.
         """
-        dialect = self.session.get_bind().dialect.name
-        return self.core(_insert_skipping(table, unique, returning, dialect), parameters)
+        return self.core(_insert_skipping(table, unique, returning, self._dialect), parameters)
 
     def increment(self, table: Any, key_column: str, key: Any, column: str) -> None:
         """Add one to ``column`` in the row whose ``key_column`` is ``key`` (made at 1 if absent).
@@ -186,8 +185,7 @@ class UnitOfWork:
         ``INSERT … ON CONFLICT DO UPDATE``: on PostgreSQL concurrent callers
         queue on the row's lock, and none is lost.
         """
-        dialect = self.session.get_bind().dialect.name
-        self.core(_increment(table, key_column, column, dialect), {"key": key})
+        self.core(_increment(table, key_column, column, self._dialect), {"key": key})
 
     def delete_loaded(self, obj: Any) -> None:
         """Delete a row :meth:`insert_loaded` made in this transaction, and forget its object.
@@ -286,7 +284,11 @@ class UnitOfWork:
         back, carried on) needs the savepoint only when this is true; without
         one, any failure fails the whole unit of work, which is still correct.
         """
-        return self.session.get_bind().dialect.name != "sqlite"
+        return self._dialect != "sqlite"
+
+    @property
+    def _dialect(self) -> str:
+        return self.session.get_bind().dialect.name
 
     def insert_later(self, model: type[Any], values: dict[str, Any]) -> None:
         """Insert a ``model`` row (column values) just before the commit.
@@ -329,10 +331,14 @@ def _insert_returning(model: type[Any]) -> tuple[Any, tuple[str, ...]]:
     return insert(table).returning(*table.c), keys
 
 
+def _upsert_insert(dialect: str) -> Any:
+    """The database's ``insert`` with ``ON CONFLICT`` clauses (SQLite or PostgreSQL)."""
+    return sqlite_insert if dialect == "sqlite" else pg_insert
+
+
 @functools.cache
 def _increment(table: Any, key_column: str, column: str, dialect: str) -> Any:
-    insert_for = sqlite_insert if dialect == "sqlite" else pg_insert
-    stmt = insert_for(table).values({key_column: bindparam("key"), column: 1})
+    stmt = _upsert_insert(dialect)(table).values({key_column: bindparam("key"), column: 1})
     return stmt.on_conflict_do_update(
         index_elements=[key_column], set_={column: table.c[column] + 1}
     )
@@ -348,8 +354,7 @@ def _delete_by_key(table: Any) -> Any:
 def _insert_skipping(
     table: Any, unique: tuple[str, ...], returning: tuple[str, ...], dialect: str
 ) -> Any:
-    insert_for = sqlite_insert if dialect == "sqlite" else pg_insert
-    stmt = insert_for(table).on_conflict_do_nothing(index_elements=list(unique))
+    stmt = _upsert_insert(dialect)(table).on_conflict_do_nothing(index_elements=list(unique))
     return stmt.returning(*(table.c[name] for name in returning))
 
 
