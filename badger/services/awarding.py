@@ -67,6 +67,7 @@ from badger.store.models import (
     new_public_id,
 )
 from badger.store.models import CompletionEvent as EventRow
+from badger.store.prepared import Prepared
 
 log = logging.getLogger(__name__)
 
@@ -201,12 +202,15 @@ _HELD = select(
     Award.status,
     Award.cycle_key,
 ).join(Achievement, Award.achievement_id == Achievement.id)
-_HELD_BY = _HELD.where(Award.learner_id == bindparam("learner_id"))
+_HELD_BY = Prepared(_HELD.where(Award.learner_id == bindparam("learner_id")))
 _EVENTS = select(EventRow.kind, EventRow.occurred_at, EventRow.public_id, EventRow.data).where(
     EventRow.learner_id == bindparam("learner_id")
 )
-_EVENTS_OF_KINDS = _EVENTS.where(EventRow.kind.in_(bindparam("kinds", expanding=True)))
-_EVENT_BY_KEY = select(EventRow.public_id).where(EventRow.idempotency_key == bindparam("key"))
+_EVENTS_OF_KINDS = Prepared(_EVENTS.where(EventRow.kind.in_(bindparam("kinds", expanding=True))))
+_ALL_EVENTS = Prepared(_EVENTS)
+_EVENT_BY_KEY = Prepared(
+    select(EventRow.public_id).where(EventRow.idempotency_key == bindparam("key"))
+)
 
 
 def _load_facts(
@@ -246,7 +250,7 @@ def _load_facts(
     events: tuple[CompletionEvent, ...] = ()
     if needs is None or needs.event_kinds:
         rows = (
-            uow.core(_EVENTS, {"learner_id": learner_id})
+            uow.core(_ALL_EVENTS, {"learner_id": learner_id})
             if needs is None
             else uow.core(
                 _EVENTS_OF_KINDS, {"learner_id": learner_id, "kinds": sorted(needs.event_kinds)}

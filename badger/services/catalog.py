@@ -20,6 +20,7 @@ from badger.services.context import Context
 from badger.services.validation import validate
 from badger.store.db import UnitOfWork
 from badger.store.models import Achievement, CatalogState, Issuer
+from badger.store.prepared import Prepared
 
 
 @dataclass(frozen=True)
@@ -167,7 +168,7 @@ def generation() -> int:
 
 
 _CATALOG_ROW = 1
-_VERSION = select(CatalogState.version).where(CatalogState.id == _CATALOG_ROW)
+_VERSION = Prepared(select(CatalogState.version).where(CatalogState.id == _CATALOG_ROW))
 
 
 def catalog_version(uow: UnitOfWork) -> int:

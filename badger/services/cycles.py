@@ -56,6 +56,7 @@ from badger.store.models import (
     LearnerIdentifier,
     RenewalPolicy,
 )
+from badger.store.prepared import Prepared
 
 log = logging.getLogger(__name__)
 
@@ -1389,9 +1390,11 @@ def renew_own(
 
 # Built once: every award runs the first (most learners have no open cycle,
 # and a Core query of ids costs a fraction of loading objects).
-_OPEN_CYCLE_IDS_OF = select(CertificationCycle.id).where(
-    CertificationCycle.learner_id == bindparam("learner_id"),
-    CertificationCycle.status.in_((rules.ACTIVE, rules.GRACE)),
+_OPEN_CYCLE_IDS_OF = Prepared(
+    select(CertificationCycle.id).where(
+        CertificationCycle.learner_id == bindparam("learner_id"),
+        CertificationCycle.status.in_((rules.ACTIVE, rules.GRACE)),
+    )
 )
 _CYCLES = (
     select(CertificationCycle)

@@ -67,6 +67,7 @@ from badger.store.models import (
     LearnerIdentifier,
     new_public_id,
 )
+from badger.store.prepared import Prepared
 
 FORMATS: dict[str, str] = {
     "ob2-hosted": "application/ld+json",
@@ -229,14 +230,17 @@ _ACHIEVEMENT_BY_ID = _ACHIEVEMENT.where(Achievement.public_id == bindparam("ref"
 _ACHIEVEMENT_BY_SLUG = _ACHIEVEMENT.where(
     Achievement.slug == bindparam("ref"), Issuer.slug == bindparam("issuer")
 )
-_INSERT_DOCUMENT = insert(IssuedDocument.__table__)
+_INSERT_DOCUMENT = Prepared(insert(IssuedDocument.__table__))
 # A known learner comes with its identifiers and account in one query: the
 # award path reads both (primary identifier, claim or "you earned" mail), and
 # each lazy load would be a round trip of its own.  A Core query finds the
 # identifier first: a first sighting (no row) then costs a fraction of an
 # ORM query with eager loads.
-_IDENTIFIER_OWNER = select(LearnerIdentifier.learner_id).where(
-    LearnerIdentifier.kind == bindparam("kind"), LearnerIdentifier.value == bindparam("value")
+_IDENTIFIER_OWNER = Prepared(
+    select(LearnerIdentifier.learner_id).where(
+        LearnerIdentifier.kind == bindparam("kind"),
+        LearnerIdentifier.value == bindparam("value"),
+    )
 )
 _LEARNER_LOADED = (
     select(Learner)
@@ -458,7 +462,7 @@ def add_award(
     )
     # One executemany, not an ORM insert per rendering (SQLite cannot return
     # the ids of a multi-row insert in order, so the ORM would go row by row).
-    uow.session.connection().execute(
+    uow.core(
         _INSERT_DOCUMENT,
         [
             {

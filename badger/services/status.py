@@ -24,6 +24,7 @@ from badger.services.context import Context
 from badger.services.identity import IssuerIdentity, for_issuer, status_list_url
 from badger.store.db import UnitOfWork
 from badger.store.models import Award, Issuer, StatusAllocation, StatusList, StatusListContent
+from badger.store.prepared import Prepared
 
 PURPOSES = ("revocation", "suspension")
 LIST_SIZE = bsl.DEFAULT_LENGTH
@@ -76,7 +77,7 @@ def allocate(
 # then re-checks ``allocated < size`` on the row it waited for, and a list
 # that has just filled up returns nothing, so a new one opens).
 _LISTS = StatusList.__table__
-_TAKE_SLOTS = (
+_TAKE_SLOTS = Prepared(
     update(_LISTS)
     .where(
         _LISTS.c.id.in_(
@@ -94,7 +95,7 @@ _TAKE_SLOTS = (
     .returning(_LISTS.c.id, _LISTS.c.public_id, _LISTS.c.purpose, _LISTS.c.size)
 )
 
-_LOCK_ISSUER = (
+_LOCK_ISSUER = Prepared(
     select(Issuer.__table__.c.id)
     .where(Issuer.__table__.c.id == bindparam("of_issuer"))
     # FOR NO KEY UPDATE: it must not wait for the key-share locks that every
