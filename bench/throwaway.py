@@ -51,6 +51,40 @@ def pin_one_core() -> None:
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
 
 
+def pin_database_backends(engine: object) -> bool:
+    """Put the PostgreSQL server process of every new pooled connection on this core.
+
+    On this 2-vCPU VM a round trip between a client and a server process on
+    different cores costs about 0.45 ms of wall time and 0.2 ms of the
+    client's CPU (the wake-ups cross the hypervisor), against about 0.05 /
+    0.025 ms on one core.  With ~14 round trips an award pays that many
+    times, so benchmarks print figures both ways.  Only for a server on this
+    machine that we may re-pin (root, or the same user); ``False`` if not.
+    """
+    from sqlalchemy import event
+
+    if not hasattr(os, "sched_setaffinity"):
+        return False
+    core = os.sched_getaffinity(0)
+    engine.dispose()  # type: ignore[attr-defined]
+    failures: list[str] = []
+
+    def pin(dbapi_connection: object, _record: object) -> None:
+        cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+        cursor.close()
+        try:
+            os.sched_setaffinity(pid, core)
+        except OSError as exc:  # not ours to pin, or on another host
+            failures.append(str(exc))
+
+    event.listen(engine, "connect", pin)
+    with engine.connect():  # type: ignore[attr-defined]
+        pass
+    return not failures
+
+
 def throwaway_instance(*, with_ethics: bool = True, database_url: str | None = None) -> Context:
     """An initialised instance (issuer, admin, keys) in a temp folder, quiet logs.
 

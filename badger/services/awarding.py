@@ -32,6 +32,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import contains_eager
 
 from badger.domain.errors import Conflict, NotFound, ValidationError
 from badger.domain.recipients import parse_identifier
@@ -56,7 +57,7 @@ from badger.services.issue import (
     learner_for,
 )
 from badger.services.validation import validate
-from badger.store.db import DatabaseError, UnitOfWork
+from badger.store.db import DatabaseError, UnitOfWork, detached_copy
 from badger.store.models import (
     Achievement,
     Award,
@@ -87,18 +88,19 @@ class RuleIndex:
     generation: int = 0
     rules: dict[int, tuple[str, Rule]] = field(default_factory=dict)
     needs: dict[int, Dependencies] = field(default_factory=dict)
-    public_ids: dict[int, str] = field(default_factory=dict)
     by_event: dict[str, set[int]] = field(default_factory=dict)
     by_achievement: dict[str, set[int]] = field(default_factory=dict)
     by_evidence: dict[str, set[int]] = field(default_factory=dict)
     by_activity: set[int] = field(default_factory=set)
+    # Achievement rows (issuer loaded) of achievements awarded more than
+    # once, kept detached (``achievement_row``): valid as long as the index is.
+    rows: dict[int, Achievement] = field(default_factory=dict)
+    awarded_once: set[int] = field(default_factory=set)
 
-    def add(self, achievement_id: int, slug: str, rule: Rule, public_id: str = "") -> None:
+    def add(self, achievement_id: int, slug: str, rule: Rule) -> None:
         self.rules[achievement_id] = (slug, rule)
         deps = rule.dependencies()
         self.needs[achievement_id] = deps
-        if public_id:
-            self.public_ids[achievement_id] = public_id
         for kind in deps.event_kinds:
             self.by_event.setdefault(kind, set()).add(achievement_id)
         for dep in deps.achievements:
@@ -152,15 +154,47 @@ def rule_index(ctx: Context, uow: UnitOfWork) -> RuleIndex:
     with _index_lock:
         index = RuleIndex(version=version, generation=catalog.generation())
         rows = uow.session.execute(
-            select(
-                Achievement.id, Achievement.slug, Achievement.rules, Achievement.public_id
-            ).where(Achievement.rules.is_not(None))
+            select(Achievement.id, Achievement.slug, Achievement.rules).where(
+                Achievement.rules.is_not(None)
+            )
         )
-        for achievement_id, slug, rules, public_id in rows:
+        for achievement_id, slug, rules in rows:
             if rules:
-                index.add(achievement_id, slug, parse_rule(rules), public_id)
+                index.add(achievement_id, slug, parse_rule(rules))
         ctx.extras["rule_index"] = index
     return index
+
+
+_ACHIEVEMENT_ROW = (
+    select(Achievement)
+    .join(Issuer)
+    .options(contains_eager(Achievement.issuer))
+    .where(Achievement.id == bindparam("achievement_id"))
+)
+
+
+def achievement_row(uow: UnitOfWork, index: RuleIndex, achievement_id: int) -> Achievement:
+    """The achievement (with its issuer) an automatic award renders.
+
+    Every award of it used to read the row and its issuer again.  Now an
+    achievement awarded a second time since the index was built is kept
+    with the index, as a copy that belongs to no session (a rollback of this
+    transaction must not expire it; any thread may read it, none writes it);
+    one awarded once is not worth the copy.  The index is rebuilt when any
+    achievement or issuer changes: in this process at once, in the others
+    within INDEX_RECHECK_SECONDS, as for the rules themselves.
+    """
+    row = index.rows.get(achievement_id)
+    if row is not None:
+        return row
+    row = uow.session.scalar(_ACHIEVEMENT_ROW, {"achievement_id": achievement_id})
+    if row is None:  # deleted since the index was built
+        raise NotFound(f"no achievement {achievement_id}")
+    if achievement_id in index.awarded_once:
+        index.rows[achievement_id] = detached_copy(row, related=("issuer",))
+    else:
+        index.awarded_once.add(achievement_id)
+    return row
 
 
 def warm_up(ctx: Context) -> None:
@@ -318,12 +352,11 @@ def evaluate(
             issued = _award_once(
                 ctx,
                 uow,
-                achievement_id,
+                achievement_row(uow, index, achievement_id),
                 recipient,
                 outcome,
                 actor=actor,
                 notify=notify,
-                public_id=index.public_ids.get(achievement_id),
             )
             if issued is not None:
                 awarded.append(issued)
@@ -350,20 +383,16 @@ def _primary_identifier(learner: Learner) -> LearnerIdentifier:
 def _award_once(
     ctx: Context,
     uow: UnitOfWork,
-    achievement_id: int,
+    achievement: Achievement,
     recipient: tuple[Learner, LearnerIdentifier],
     outcome: Outcome,
     *,
     actor: str,
     notify: bool,
-    public_id: str | None = None,
 ) -> IssuedAward | None:
-    achievement_public_id = public_id or uow.session.scalar(
-        select(Achievement.public_id).where(Achievement.id == achievement_id)
-    )
     basis = {"rule": "automatic", "outcome": outcome.as_json(), "inputs": list(outcome.inputs)}
     request = IssueRequest(
-        achievement=str(achievement_public_id),
+        achievement=achievement.public_id,
         recipient=recipient[1].value,
         basis=basis,
         narrative="Awarded automatically: " + outcome.reason,
@@ -380,6 +409,7 @@ def _award_once(
             notify=notify,
             recipient=recipient,
             unheld=True,
+            achievement=achievement,
         )
     except AlreadyHeld:
         return None

@@ -127,6 +127,7 @@ def update_issuer(
             raise NotFound(f"no issuer {slug!r}")
         before = {"name": row.name, "url": row.url, "email": row.email}
         row.name, row.url, row.email, row.description = name, url, email, description
+        definitions_changed(uow)
         audit.record(
             uow,
             actor=actor,
@@ -176,8 +177,11 @@ def catalog_version(uow: UnitOfWork) -> int:
     return uow.core(_VERSION).scalar() or 0
 
 
-def _definitions_changed(uow: UnitOfWork) -> None:
+def definitions_changed(uow: UnitOfWork) -> None:
     """Tell every process's caches that definitions change with this transaction.
+
+    Achievements and issuers: the awarding engine caches the rules and the
+    rows an automatic award reads (``awarding.rule_index``).
 
     This process's at once (:func:`generation`); the others through
     :func:`catalog_version`, bumped once per transaction in the same
@@ -225,7 +229,7 @@ def add_achievement(
     )
     uow.session.add(row)
     uow.session.flush()
-    _definitions_changed(uow)
+    definitions_changed(uow)
     audit.record(
         uow,
         actor=actor,
@@ -439,7 +443,7 @@ def update_achievement(
             row.version += 1
             row.updated_at = now
         uow.session.flush()
-        _definitions_changed(uow)
+        definitions_changed(uow)
         audit.record(
             uow,
             actor=actor,

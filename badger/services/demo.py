@@ -186,6 +186,7 @@ def load_demo(ctx: Context, *, learner_password: str) -> InitReport:
         if issuer.name in {"", "Badger issuer"}:
             for key, value in DEMO_ISSUER.items():
                 setattr(issuer, key, value)
+            catalog.definitions_changed(uow)
             report.say(f"issuer {slug!r} renamed to {DEMO_ISSUER['name']}")
         existing = set(
             uow.session.scalars(select(Achievement.slug).where(Achievement.issuer_id == issuer.id))

@@ -342,6 +342,7 @@ def add_award(
     notify: bool = True,
     recipient: tuple[Learner, LearnerIdentifier] | None = None,
     unheld: bool = False,
+    achievement: Achievement | None = None,
 ) -> IssuedAward:
     """Issue inside the caller's transaction (the awarding engine and bulk issue use this).
 
@@ -354,7 +355,10 @@ def add_award(
     ``request.cycle_key``: the awarding engine saves three queries per award.
     Then a concurrent award of the same (learner, achievement, cycle) on
     PostgreSQL makes this one raise :class:`AlreadyHeld` before it writes
-    anything, so the caller needs no SAVEPOINT.
+    anything, so the caller needs no SAVEPOINT.  ``achievement``: the row
+    ``request.achievement`` names, with its issuer loaded, when the caller
+    holds it already (the awarding engine keeps them between transactions,
+    detached: it is only read here).
     """
     now = ctx.now()
     issued_on = request.issued_on or now
@@ -362,7 +366,8 @@ def add_award(
         raise ValidationError("issued_on", "needs a time zone")
     if issued_on > now + timedelta(minutes=5):
         raise ValidationError("issued_on", "is in the future")
-    achievement = _find_achievement(uow, request.achievement, ctx.settings.issuer_slug)
+    if achievement is None:
+        achievement = _find_achievement(uow, request.achievement, ctx.settings.issuer_slug)
     issuer = achievement.issuer
     if recipient is None:
         learner, ident_row = learner_for(uow, request.recipient, request.recipient_name)
@@ -420,6 +425,10 @@ def add_award(
             raise AlreadyHeld(f"{request.recipient} already holds {achievement.slug}")
     else:
         award = uow.insert_loaded(Award, row)
+    # The award's achievement and issuer are the rows at hand (read by the
+    # mail about it), not looked up again; a detached row stays detached.
+    set_committed_value(award, "achievement", achievement)
+    set_committed_value(award, "issuer", issuer)
 
     ident = identity.for_issuer(ctx, issuer)
     entries = status.allocate_all(ctx, uow, issuer, ident, award, status.PURPOSES, now)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import weakref
 from collections.abc import Callable
+from copy import deepcopy
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -35,6 +36,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, SessionTransaction, make_transient_to_detached, sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
 
 from badger.domain.errors import NotFound
 from badger.store import checkpoint
@@ -338,6 +340,30 @@ class UnitOfWork:
 
 
 _UOW = "badger.unit_of_work"
+
+
+def detached_copy(obj: M, *, related: tuple[str, ...] = ()) -> M:
+    """A copy of a loaded row that belongs to no session: to keep between transactions.
+
+    Column values are copied (JSON ones deeply), and each many-to-one relationship in
+    ``related`` is copied the same way.  Unlike the row itself, the copy is
+    untouched when its session rolls back (which expires every object in it)
+    or closes, so it can be cached and read by any thread; it must not be
+    modified or added to a session.
+    """
+    mapper = inspect(type(obj))
+    # Made as the ORM makes the objects a query loads (no constructor, no
+    # attribute events): setting each column through the constructor cost
+    # several times the copy itself.
+    copy = mapper.class_manager.new_instance()
+    state = inspect(copy)
+    for attr in mapper.column_attrs:
+        value = getattr(obj, attr.key)
+        state.dict[attr.key] = deepcopy(value) if isinstance(value, dict | list) else value
+    make_transient_to_detached(copy)
+    for name in related:
+        set_committed_value(copy, name, detached_copy(getattr(obj, name)))
+    return copy
 
 
 @functools.cache

@@ -296,6 +296,78 @@ def test_the_rule_index_notices_a_rule_another_process_changed(initialized):
     assert initialized.extras["rule_index"] is not index
 
 
+def _signed_names(ctx, award_id):
+    """The issuer's and the achievement's name in an award's signed OB 3.0 credential."""
+    import json
+
+    from badger.store.models import IssuedDocument
+
+    with ctx.uow() as uow:
+        content = uow.session.scalar(
+            select(IssuedDocument.content)
+            .join(Award, IssuedDocument.award_id == Award.id)
+            .where(Award.public_id == award_id, IssuedDocument.format == "ob3-ldp")
+        )
+    subject = json.loads(content)
+    return subject["issuer"]["name"], subject["credentialSubject"]["achievement"]["name"]
+
+
+def test_automatic_awards_carry_the_issuer_and_achievement_as_they_are_now(initialized):
+    define(initialized, "ethics", QUIZ_RULE)
+    (first,) = send(initialized, "n1", course="ethics-101", score=90).awarded
+    assert _signed_names(initialized, first.public_id) == ("Test Institute", "Ethics")
+    (again,) = send(initialized, "n1b", course="ethics-101", score=90, recipient="z@x.org").awarded
+    assert _signed_names(initialized, again.public_id) == ("Test Institute", "Ethics")
+    index = initialized.extras["rule_index"]
+    assert [row.slug for row in index.rows.values()] == ["ethics"]  # kept once awarded twice
+    version = index.version
+    catalog.update_issuer(
+        initialized,
+        name="Renamed Institute",
+        url="https://institute.example.org",
+        email="office@institute.example.org",
+        actor="test",
+    )
+    (second,) = send(
+        initialized, "n2", course="ethics-101", score=90, recipient="b@example.org"
+    ).awarded
+    assert _signed_names(initialized, second.public_id) == ("Renamed Institute", "Ethics")
+    view = catalog.get_definition(initialized, "ethics")
+    catalog.update_achievement(
+        initialized,
+        view.public_id,
+        spec=AchievementSpec(
+            slug="ethics",
+            name="Ethics, Revised",
+            description="ethics unit",
+            criteria_narrative="See the rules.",
+            credits_available=Decimal("1"),
+            credit_category="general",
+            rules=QUIZ_RULE,
+        ),
+        actor="test",
+    )
+    (third,) = send(
+        initialized, "n3", course="ethics-101", score=90, recipient="c@example.org"
+    ).awarded
+    assert _signed_names(initialized, third.public_id) == ("Renamed Institute", "Ethics, Revised")
+    assert initialized.extras["rule_index"].version > version
+
+
+def test_an_issuer_edit_moves_the_catalog_version(initialized):
+    with initialized.uow() as uow:
+        before = catalog.catalog_version(uow)
+    catalog.update_issuer(
+        initialized,
+        name="Another Name",
+        url="https://institute.example.org",
+        email="office@institute.example.org",
+        actor="test",
+    )
+    with initialized.uow() as uow:
+        assert catalog.catalog_version(uow) == before + 1
+
+
 def test_warm_up_builds_the_rule_index_and_freezes_the_heap(initialized):
     import gc
 

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm.exc import DetachedInstanceError
 
 from badger.store.models import (
     Achievement,
@@ -285,3 +286,31 @@ def test_a_learner_loaded_before_an_identifier_was_added_still_finds_it(ctx):
         again, row = learner_for(uow, "second@example.org", None)
         assert again is learner
         assert row.value == "second@example.org"
+
+
+def test_a_detached_copy_outlives_the_rollback_of_the_session_it_was_read_in(ctx):
+    from sqlalchemy import inspect as orm_inspect
+    from sqlalchemy.orm import contains_eager
+
+    from badger.store.db import detached_copy
+
+    with ctx.uow() as uow:
+        make_award(uow.session)
+    copies = []  # filled inside the failing unit of work
+    with pytest.raises(RuntimeError), ctx.uow() as uow:
+        row = uow.session.scalar(
+            select(Achievement).join(Issuer).options(contains_eager(Achievement.issuer))
+        )
+        copies.append(detached_copy(row, related=("issuer",)))
+        raise RuntimeError("roll back")  # expires every object the session holds
+    (copy,) = copies
+    assert orm_inspect(copy).detached
+    assert orm_inspect(copy.issuer).detached
+    assert (copy.slug, copy.issuer.slug, copy.credits_available) == (
+        "ethics",
+        "isms",
+        Decimal("1.25"),
+    )
+    assert copy.alignments[0]["target_name"] == "Code"
+    with pytest.raises(DetachedInstanceError):
+        row.slug  # noqa: B018 - the original is expired and detached
