@@ -231,8 +231,7 @@ class UnitOfWork:
         return obj in self._created
 
     def _loaded_object(self, model: type[M], keys: tuple[str, ...], row: Any) -> M:
-        obj = model(**dict(zip(keys, row, strict=True)))
-        make_transient_to_detached(obj)
+        obj = _as_loaded(model, zip(keys, row, strict=True))
         self.session.add(obj)
         self._created.add(obj)
         if self.session.in_nested_transaction():
@@ -342,25 +341,34 @@ class UnitOfWork:
 _UOW = "badger.unit_of_work"
 
 
+def _as_loaded(model: type[M], values: Any) -> M:
+    """A detached ``model`` object holding ``values`` (column attribute, value) as loaded.
+
+    Made as the ORM makes the objects a query loads: no constructor, no
+    attribute events (the declarative constructor sets each column through
+    its instrumented attribute, which cost several times the rest of
+    making the object).  Columns not in ``values`` load on first access.
+    """
+    obj = inspect(model).class_manager.new_instance()
+    inspect(obj).dict.update(values)
+    make_transient_to_detached(obj)
+    return obj
+
+
 def detached_copy(obj: M, *, related: tuple[str, ...] = ()) -> M:
     """A copy of a loaded row that belongs to no session: to keep between transactions.
 
-    Column values are copied (JSON ones deeply), and each many-to-one relationship in
-    ``related`` is copied the same way.  Unlike the row itself, the copy is
+    Column values are copied (JSON ones deeply), and each many-to-one
+    relationship in ``related`` is copied the same way.  Unlike the row itself, the copy is
     untouched when its session rolls back (which expires every object in it)
     or closes, so it can be cached and read by any thread; it must not be
     modified or added to a session.
     """
-    mapper = inspect(type(obj))
-    # Made as the ORM makes the objects a query loads (no constructor, no
-    # attribute events): setting each column through the constructor cost
-    # several times the copy itself.
-    copy = mapper.class_manager.new_instance()
-    state = inspect(copy)
-    for attr in mapper.column_attrs:
-        value = getattr(obj, attr.key)
-        state.dict[attr.key] = deepcopy(value) if isinstance(value, dict | list) else value
-    make_transient_to_detached(copy)
+    values = {attr.key: getattr(obj, attr.key) for attr in inspect(type(obj)).column_attrs}
+    copy = _as_loaded(
+        type(obj),
+        {k: deepcopy(v) if isinstance(v, dict | list) else v for k, v in values.items()},
+    )
     for name in related:
         set_committed_value(copy, name, detached_copy(getattr(obj, name)))
     return copy

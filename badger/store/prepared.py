@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection
-from sqlalchemy.exc import DBAPIError, MultipleResultsFound, NoResultFound
+from sqlalchemy.exc import DBAPIError, InvalidRequestError, MultipleResultsFound, NoResultFound
 from sqlalchemy.sql.elements import ClauseElement
 
 Processor = Callable[[Any], Any]
@@ -101,6 +101,7 @@ class Prepared:
                 raise TypeError("Prepared takes statements of columns, not ORM entities")
         self.statement = statement
         self._forms: dict[tuple[Any, ...], _Form] = {}
+        self._expanding: tuple[str, ...] | None = None
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -163,10 +164,14 @@ class Prepared:
         return Rows(fetched)
 
     def _form(self, dialect: Any, values: Mapping[str, Any]) -> _Form:
-        keys = tuple(sorted(values))
-        shape = tuple(
-            len(v) for k, v in sorted(values.items()) if isinstance(v, list | tuple | set)
-        )
+        expanding = self._expanding
+        if expanding is None:  # first use: which parameters are expanding IN lists
+            compiled = self.statement.compile(dialect=dialect, column_keys=list(values))
+            expanding = self._expanding = tuple(
+                compiled.bind_names[bind] for bind in compiled.post_compile_params
+            )
+        keys = tuple(values)  # in the caller's order: one form per call site
+        shape = tuple(len(values[name]) for name in expanding if name in values)
         key = (dialect.name, dialect.driver, keys, shape)
         form = self._forms.get(key)
         if form is None:
@@ -201,6 +206,8 @@ class _Form:
             *((c, "onupdate") for c in compiled.update_prefetch),
         ):
             default = getattr(column, attr)
+            if column.key in keys:
+                continue  # the caller's value wins
             if not (default.is_scalar or default.is_callable):
                 raise TypeError(f"{column}: only Python-side defaults can be prepared")
             self._defaults.append((column.key, default))
@@ -218,12 +225,41 @@ class _Form:
             self.sql = compiled.string
             self._order = compiled.positiontup if dialect.positional else None
         self._processors = processors
+        # Where each parameter's value comes from, fixed for this form (its
+        # parameter names are part of its key): the caller's values, the
+        # statement's own literals, or a callable (then construct_params).
+        self._given: list[str] = []
+        self._fixed: dict[str, Any] = {}
+        self._missing: list[str] = []
+        self._computed = False
+        for bind, name in compiled.bind_names.items():
+            if name in keys:
+                if name not in self._given:
+                    self._given.append(name)
+            elif bind.callable is not None:
+                self._computed = True
+            elif bind.required:
+                self._missing.append(name)
+            else:
+                self._fixed[name] = bind.value
 
     def bind(self, given: Mapping[str, Any]) -> Any:
-        values = self.compiled.construct_params(given)
+        if self._missing:
+            raise InvalidRequestError(
+                f"A value is required for bind parameter {self._missing[0]!r}"
+            )
+        if self._computed:
+            values = self.compiled.construct_params(given)
+        else:
+            try:
+                values = {name: given[name] for name in self._given}
+            except KeyError as missing:  # a later row of an executemany without it
+                raise InvalidRequestError(
+                    f"A value is required for bind parameter {missing.args[0]!r}"
+                ) from None
+            values.update(self._fixed)
         for name, default in self._defaults:
-            if name not in given:
-                values[name] = default.arg(None) if default.is_callable else default.arg
+            values[name] = default.arg(None) if default.is_callable else default.arg
         for name, expanded in self._expansion.items():
             values.update(zip(expanded, values.pop(name), strict=True))
         for name, proc in self._processors.items():

@@ -214,3 +214,17 @@ def test_any_value_reads_back_as_connection_execute_reads_it(connection, name, d
         assert stored == data
     finally:
         savepoint.rollback()
+
+
+def test_every_row_of_an_executemany_needs_the_first_rows_parameters(connection):
+    from sqlalchemy.exc import InvalidRequestError
+
+    rows = [{"public_id": "a", "display_name": "A"}, {"public_id": "b"}]
+    with pytest.raises(InvalidRequestError, match="display_name"):
+        PLAIN_INSERT_LEARNER.run(connection, rows)
+
+
+def test_a_statement_literal_needs_no_parameter(connection):
+    _learner(connection, "lit-1", "Lit")
+    fixed = Prepared(select(LEARNERS.c.public_id).where(LEARNERS.c.display_name == "Lit"))
+    assert fixed.run(connection).scalars().all() == ["lit-1"]
