@@ -492,6 +492,12 @@ class _BaseKeyStore:
 
     def ensure_keys(self, issuer: str) -> list[KeyRef]:
         _check_issuer(issuer)
+        # Every award asks; once the keys exist (nearly always) a read says
+        # so without taking the lock, which only creating them needs.
+        ring = self._read(issuer)
+        active = [ring.active(alg) for alg in KeyAlgorithm]
+        if all(active):
+            return [record.ref(issuer) for record in active]  # type: ignore[union-attr]
         with self._locked(issuer):
             ring = self._read(issuer)
             missing = [alg for alg in KeyAlgorithm if ring.active(alg) is None]
@@ -528,8 +534,11 @@ class _BaseKeyStore:
             new = self._new_record(issuer, family)
             old = ring.active(family)
             if old is not None:
-                old.status = KeyStatus.RETIRED
-                old.retired_at = new.created
+                # A changed copy, not the record itself: records read may be
+                # shared with the store's cache of the metadata file.
+                ring.records[ring.records.index(old)] = replace(
+                    old, status=KeyStatus.RETIRED, retired_at=new.created
+                )
             ring.records.append(new)
             self._write(ring)
             return new.ref(issuer)
@@ -679,6 +688,8 @@ class FileKeyStore(_BaseKeyStore):
             raise KeyStoreError("the key store needs at least one non-empty passphrase (bytes)")
         self._directory = Path(directory)
         self.__passphrases = _Passphrases(passphrases)
+        # issuer -> (the metadata file's inode, size, mtime; its records)
+        self._parsed: dict[str, tuple[tuple[int, int, int], list[_Record]]] = {}
 
     def __repr__(self) -> str:
         return f"<FileKeyStore directory={str(self._directory)!r}>"
@@ -731,9 +742,24 @@ class FileKeyStore(_BaseKeyStore):
             os.close(fd)
 
     def _read(self, issuer: str) -> _Keyring:
+        """The issuer's key metadata, parsed again only when the file changed.
+
+        Every award reads it (several times); the file is replaced, never
+        edited in place (``_write_atomic``), so its inode, size and mtime
+        tell whether the records parsed last time are still what it holds,
+        whichever process (a worker, the CLI rotating a key) wrote it.
+        """
         path = self._issuer_dir(issuer) / _METADATA_NAME
+        cached = self._parsed.get(issuer)
         try:
-            raw = path.read_bytes()
+            if cached is not None:
+                info = os.stat(path)
+                if cached[0] == (info.st_ino, info.st_size, info.st_mtime_ns):
+                    return _Keyring(issuer, list(cached[1]))  # records are not changed
+            with path.open("rb") as handle:
+                info = os.fstat(handle.fileno())
+                stamp = (info.st_ino, info.st_size, info.st_mtime_ns)
+                raw = handle.read()
         except FileNotFoundError:
             return _Keyring(issuer)
         except OSError as exc:
@@ -747,7 +773,8 @@ class FileKeyStore(_BaseKeyStore):
             records = [_Record.from_json(item) for item in data["keys"]]
         except (ValueError, KeyError, TypeError) as exc:
             raise KeyStoreError(f"key metadata file {path} is corrupt ({exc})") from exc
-        return _Keyring(issuer, records)
+        self._parsed[issuer] = (stamp, records)
+        return _Keyring(issuer, list(records))
 
     def _write(self, ring: _Keyring) -> None:
         path = self._issuer_dir(ring.issuer) / _METADATA_NAME

@@ -384,3 +384,25 @@ def test_file_store_directory_permissions_survive_a_loose_umask(tmp_path: Path) 
     assert _mode(root) == 0o700
     for path in _issuer_dir(root).iterdir():
         assert _mode(path) == 0o600
+
+
+def test_a_store_sees_a_rotation_another_process_made(fresh: FileKeyStore, tmp_path: Path) -> None:
+    # Workers keep the parsed metadata; another process (the CLI) rotating a
+    # key replaces the file, and the next read in every worker shows it.
+    fresh.ensure_keys(ISSUER)
+    before = fresh.active_key(ISSUER, KeyAlgorithm.ED25519)
+    assert fresh.active_key(ISSUER, KeyAlgorithm.ED25519) == before  # served from its cache
+    other = FileKeyStore(tmp_path / "store", [OLD])
+    rotated = other.rotate(ISSUER, KeyAlgorithm.ED25519)
+    assert fresh.active_key(ISSUER, KeyAlgorithm.ED25519) == rotated
+    statuses = {k.kid: k.status for k in fresh.public_keys(ISSUER)}
+    assert statuses[before.kid] is KeyStatus.RETIRED
+    assert statuses[rotated.kid] is KeyStatus.ACTIVE
+
+
+def test_rotating_leaves_keys_read_before_as_they_were(fresh: FileKeyStore) -> None:
+    fresh.ensure_keys(ISSUER)
+    listed = fresh.public_keys(ISSUER)
+    fresh.rotate(ISSUER, KeyAlgorithm.ED25519)
+    assert all(k.status is KeyStatus.ACTIVE for k in listed)
+    assert len(fresh.public_keys(ISSUER)) == len(listed) + 1
