@@ -14,6 +14,7 @@ per table just before the commit instead of one ORM insert each.
 from __future__ import annotations
 
 import functools
+import time
 import weakref
 from collections.abc import Callable
 from copy import deepcopy
@@ -34,7 +35,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 from sqlalchemy.orm import Session, SessionTransaction, make_transient_to_detached, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -59,8 +60,47 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         if engine.url.database and engine.url.database != ":memory:":
             checkpoint.attach(engine, engine.url.database)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    if not kwargs.get("pool_pre_ping"):
+        _ping_when_idle(engine)
+    return engine
+
+
+# A pooled connection unused for longer than this is tested before it is
+# handed out (the server may have restarted or dropped it meanwhile).
+IDLE_PING_SECONDS = 1.0
+_LAST_CHECKIN = "badger.last_checkin"
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """SQLAlchemy's ``pool_pre_ping``, but only for connections that sat idle.
+
+    pre-ping tests every checkout: one more round trip for each unit of
+    work, a fourteenth of an award's.  A connection back in the pool less
+    than IDLE_PING_SECONDS ago was working then; one idle for longer is
+    pinged, and a dead one is replaced before anyone uses it (raising
+    ``DisconnectionError`` in ``checkout`` makes the pool retry with a new
+    connection).  A server restart inside that second still fails the units
+    of work that were using the connections; SQLAlchemy then invalidates the
+    pool, and their callers retry (events carry idempotency keys).
+    """
+    dialect = engine.dialect
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(dbapi_connection: Any, record: Any) -> None:
+        record.info[_LAST_CHECKIN] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        last = record.info.get(_LAST_CHECKIN)
+        if last is not None and time.monotonic() - last < IDLE_PING_SECONDS:
+            return
+        try:
+            alive = dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError("the idle connection did not answer") from exc
+        if not alive:
+            raise DisconnectionError("the idle connection did not answer")
 
 
 def _sqlite_on_connect(dbapi_connection: Any, connection_record: Any) -> None:
