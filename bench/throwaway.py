@@ -74,6 +74,7 @@ def pin_database_backends(engine: object) -> bool:
         cursor.execute("SELECT pg_backend_pid()")
         (pid,) = cursor.fetchone()
         cursor.close()
+        dbapi_connection.rollback()  # leave it idle, as the pool expects
         try:
             os.sched_setaffinity(pid, core)
         except OSError as exc:  # not ours to pin, or on another host

@@ -86,8 +86,10 @@ def _ping_when_idle(engine: Engine) -> None:
     """
     dialect = engine.dialect
 
+    @event.listens_for(engine, "connect")
     @event.listens_for(engine, "checkin")
-    def _checked_in(dbapi_connection: Any, record: Any) -> None:
+    def _fresh(dbapi_connection: Any, record: Any) -> None:
+        # Just opened, or just back from working: no need to ask.
         record.info[_LAST_CHECKIN] = time.monotonic()
 
     @event.listens_for(engine, "checkout")
