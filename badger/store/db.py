@@ -38,6 +38,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 from sqlalchemy.orm import Session, SessionTransaction, make_transient_to_detached, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from badger.domain.errors import NotFound
 from badger.store import checkpoint
@@ -279,6 +280,28 @@ class UnitOfWork:
         if self.session.in_nested_transaction():
             self._loaded.append(obj)  # forgotten if the savepoint rolls back
         return obj
+
+    def attach_loaded(self, model: type[M], row: Any) -> M:
+        """The ``model`` object for ``row`` (all its columns, in table order) read by a Core query.
+
+        As if an ORM query had loaded it, without the ORM execution layer: a
+        new persistent object whose relationships load on first access (or
+        are set with ``set_committed_value``), or the object already in this
+        session for that primary key, which wins as it would for a query.
+        """
+        table = model.__table__  # type: ignore[attr-defined]
+        _, keys = _insert_returning(model)
+        (pk,) = table.primary_key.columns
+        present = self.session.identity_map.get(identity_key(model, row[list(table.c).index(pk)]))
+        if present is not None:
+            return present  # type: ignore[no-any-return]
+        obj = _as_loaded(model, zip(keys, row, strict=True))
+        self.session.add(obj)
+        return obj
+
+    def holds(self, model: type[Any], key: Any) -> bool:
+        """Whether this session already has the ``model`` object with primary key ``key``."""
+        return identity_key(model, key) in self.session.identity_map
 
     def by_public_id(self, model: type[M], public_id: str, what: str, *, lock: bool = False) -> M:
         """The ``model`` row with this opaque id (``FOR UPDATE`` with ``lock``).

@@ -314,3 +314,48 @@ def test_a_detached_copy_outlives_the_rollback_of_the_session_it_was_read_in(ctx
     assert copy.alignments[0]["target_name"] == "Code"
     with pytest.raises(DetachedInstanceError):
         row.slug  # noqa: B018 - the original is expired and detached
+
+
+def test_a_known_learner_comes_with_every_identifier_and_its_account_in_one_statement(ctx):
+    from sqlalchemy import event
+
+    from badger.services import accounts
+    from badger.services.issue import learner_for
+
+    with ctx.uow() as uow:
+        accounts.add_account(
+            uow, now=WHEN, email="ada@example.org", password="pw long enough 1", display_name="Ada"
+        )
+    with ctx.uow() as uow:
+        learner, _ = learner_for(uow, "ada@example.org", None)
+        uow.insert_loaded(
+            LearnerIdentifier,
+            {
+                "learner_id": learner.id,
+                "kind": "did",
+                "value": "did:example:ada",
+                "verified_at": None,
+                "is_primary": False,
+            },
+        )
+    statements = []
+    engine = ctx.engine
+
+    def count(conn, cursor, statement, *_args):
+        statements.append(statement.split()[0].upper())
+
+    with ctx.uow() as uow:
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            learner, row = learner_for(uow, "did:example:ada", None)
+            values = [i.value for i in learner.identifiers]
+            email = learner.account.email
+            owners = {i.learner is learner for i in learner.identifiers}
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+    assert row.value == "did:example:ada"
+    assert values == ["ada@example.org", "did:example:ada"]
+    assert email == "ada@example.org"
+    assert owners == {True}
+    # Besides the transaction's own BEGIN or SAVEPOINT: one SELECT, no lazy loads.
+    assert [s for s in statements if s not in {"BEGIN", "SAVEPOINT"}] == ["SELECT"]
