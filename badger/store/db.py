@@ -289,10 +289,8 @@ class UnitOfWork:
         are set with ``set_committed_value``), or the object already in this
         session for that primary key, which wins as it would for a query.
         """
-        table = model.__table__  # type: ignore[attr-defined]
         _, keys = _insert_returning(model)
-        (pk,) = table.primary_key.columns
-        present = self.session.identity_map.get(identity_key(model, row[list(table.c).index(pk)]))
+        present = self.session.identity_map.get(identity_key(model, row[_key_position(model)]))
         if present is not None:
             return present  # type: ignore[no-any-return]
         obj = _as_loaded(model, zip(keys, row, strict=True))
@@ -424,10 +422,10 @@ def detached_copy(obj: M, *, related: tuple[str, ...] = ()) -> M:
     """A copy of a loaded row that belongs to no session: to keep between transactions.
 
     Column values are copied (JSON ones deeply), and each many-to-one
-    relationship in ``related`` is copied the same way.  Unlike the row itself, the copy is
-    untouched when its session rolls back (which expires every object in it)
-    or closes, so it can be cached and read by any thread; it must not be
-    modified or added to a session.
+    relationship in ``related`` is copied the same way.  Unlike the row
+    itself, the copy is untouched when its session rolls back (which expires
+    every object in it) or closes, so it can be cached and read by any
+    thread; it must not be modified or added to a session.
     """
     values = {attr.key: getattr(obj, attr.key) for attr in inspect(type(obj)).column_attrs}
     copy = _as_loaded(
@@ -455,6 +453,14 @@ def _insert_returning(model: type[Any]) -> tuple[Any, tuple[str, ...]]:
 def _upsert_insert(dialect: str) -> Any:
     """The database's ``insert`` with ``ON CONFLICT`` clauses (SQLite or PostgreSQL)."""
     return sqlite_insert if dialect == "sqlite" else pg_insert
+
+
+@functools.cache
+def _key_position(model: type[Any]) -> int:
+    """Where the primary key is among the table's columns."""
+    table = model.__table__
+    (pk,) = table.primary_key.columns
+    return list(table.c).index(pk)
 
 
 @functools.cache
