@@ -172,13 +172,14 @@ class Prepared:
         return Rows(fetched)
 
     def _form(self, dialect: Any, values: Mapping[str, Any]) -> _Form:
+        keys = tuple(values)  # in the caller's order: one form per call site
+        compiled = None
         expanding = self._expanding
         if expanding is None:  # first use: which parameters are expanding IN lists
-            compiled = self.statement.compile(dialect=dialect, column_keys=list(values))
+            compiled = self.statement.compile(dialect=dialect, column_keys=list(keys))
             expanding = self._expanding = tuple(
                 compiled.bind_names[bind] for bind in compiled.post_compile_params
             )
-        keys = tuple(values)  # in the caller's order: one form per call site
         shape = tuple(len(values[name]) for name in expanding if name in values)
         key = (dialect.name, dialect.driver, keys, shape)
         form = self._forms.get(key)
@@ -186,7 +187,9 @@ class Prepared:
             with self._lock:
                 form = self._forms.get(key)
                 if form is None:
-                    form = self._forms[key] = _Form(self.statement, dialect, keys, values)
+                    if compiled is None:
+                        compiled = self.statement.compile(dialect=dialect, column_keys=list(keys))
+                    form = self._forms[key] = _Form(self.statement, dialect, compiled, values)
         return form
 
 
@@ -194,9 +197,9 @@ class _Form:
     """One compilation: the SQL string, the parameter order and the processors."""
 
     def __init__(
-        self, statement: ClauseElement, dialect: Any, keys: tuple[str, ...], sample: Mapping
+        self, statement: ClauseElement, dialect: Any, compiled: Any, sample: Mapping[str, Any]
     ) -> None:
-        compiled = statement.compile(dialect=dialect, column_keys=list(keys))
+        keys = tuple(sample)
         self.compiled = compiled
         self.returns = bool(statement.exported_columns)  # type: ignore[attr-defined]
         self._columns = list(statement.exported_columns)  # type: ignore[attr-defined]
@@ -214,8 +217,6 @@ class _Form:
             *((c, "onupdate") for c in compiled.update_prefetch),
         ):
             default = getattr(column, attr)
-            if column.key in keys:
-                continue  # the caller's value wins
             if not (default.is_scalar or default.is_callable):
                 raise TypeError(f"{column}: only Python-side defaults can be prepared")
             self._defaults.append((column.key, default))
