@@ -394,10 +394,11 @@ class UnitOfWork:
         by_model: dict[type[Any], list[dict[str, Any]]] = {}
         for model, values in later:
             by_model.setdefault(model, []).append(values)
-        conn = self._connection if by_model else None
+        if not by_model:
+            return
+        conn = self._connection or session.connection()
         for model, rows in by_model.items():
             # Core, not ORM bulk insert: nothing to track, a fraction of the cost.
-            conn = conn or session.connection()
             _insert_plain(model.__table__).run(conn, rows)
 
 
