@@ -29,19 +29,29 @@ QUIZ_RULE = {
 }
 
 
+def spec(slug, rules=None, credits="1", name=None):
+    return AchievementSpec(
+        slug=slug,
+        name=name or slug.replace("-", " ").title(),
+        description=f"{slug} unit",
+        criteria_narrative="See the rules.",
+        credits_available=Decimal(credits),
+        credit_category="general",
+        rules=rules,
+    )
+
+
 def define(ctx, slug, rules=None, credits="1"):
-    catalog.create_achievement(
+    catalog.create_achievement(ctx, issuer_slug="default", spec=spec(slug, rules, credits))
+
+
+def rename_issuer(ctx, name):
+    catalog.update_issuer(
         ctx,
-        issuer_slug="default",
-        spec=AchievementSpec(
-            slug=slug,
-            name=slug.replace("-", " ").title(),
-            description=f"{slug} unit",
-            criteria_narrative="See the rules.",
-            credits_available=Decimal(credits),
-            credit_category="general",
-            rules=rules,
-        ),
+        name=name,
+        url="https://institute.example.org",
+        email="office@institute.example.org",
+        actor="test",
     )
 
 
@@ -321,13 +331,7 @@ def test_automatic_awards_carry_the_issuer_and_achievement_as_they_are_now(initi
     index = initialized.extras["rule_index"]
     assert [row.slug for row in index.rows.values()] == ["ethics"]  # kept once awarded twice
     version = index.version
-    catalog.update_issuer(
-        initialized,
-        name="Renamed Institute",
-        url="https://institute.example.org",
-        email="office@institute.example.org",
-        actor="test",
-    )
+    rename_issuer(initialized, "Renamed Institute")
     (second,) = send(
         initialized, "n2", course="ethics-101", score=90, recipient="b@example.org"
     ).awarded
@@ -336,15 +340,7 @@ def test_automatic_awards_carry_the_issuer_and_achievement_as_they_are_now(initi
     catalog.update_achievement(
         initialized,
         view.public_id,
-        spec=AchievementSpec(
-            slug="ethics",
-            name="Ethics, Revised",
-            description="ethics unit",
-            criteria_narrative="See the rules.",
-            credits_available=Decimal("1"),
-            credit_category="general",
-            rules=QUIZ_RULE,
-        ),
+        spec=spec("ethics", QUIZ_RULE, name="Ethics, Revised"),
         actor="test",
     )
     (third,) = send(
@@ -357,13 +353,7 @@ def test_automatic_awards_carry_the_issuer_and_achievement_as_they_are_now(initi
 def test_an_issuer_edit_moves_the_catalog_version(initialized):
     with initialized.uow() as uow:
         before = catalog.catalog_version(uow)
-    catalog.update_issuer(
-        initialized,
-        name="Another Name",
-        url="https://institute.example.org",
-        email="office@institute.example.org",
-        actor="test",
-    )
+    rename_issuer(initialized, "Another Name")
     with initialized.uow() as uow:
         assert catalog.catalog_version(uow) == before + 1
 

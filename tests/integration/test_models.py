@@ -266,6 +266,20 @@ def test_created_here_names_the_rows_this_transaction_inserted(ctx):
         )
 
 
+def _add_identifier(uow, learner, kind, value):
+    """Another identifier for ``learner``, added with Core (a loaded collection misses it)."""
+    uow.insert_loaded(
+        LearnerIdentifier,
+        {
+            "learner_id": learner.id,
+            "kind": kind,
+            "value": value,
+            "verified_at": None,
+            "is_primary": False,
+        },
+    )
+
+
 def test_a_learner_loaded_before_an_identifier_was_added_still_finds_it(ctx):
     from badger.services.issue import learner_for
 
@@ -273,16 +287,7 @@ def test_a_learner_loaded_before_an_identifier_was_added_still_finds_it(ctx):
         learner, _ = learner_for(uow, "first@example.org", None)
         # Another identifier for the same learner, added with Core (the
         # loaded collection does not know it).
-        uow.insert_loaded(
-            LearnerIdentifier,
-            {
-                "learner_id": learner.id,
-                "kind": "email",
-                "value": "second@example.org",
-                "verified_at": None,
-                "is_primary": False,
-            },
-        )
+        _add_identifier(uow, learner, "email", "second@example.org")
         again, row = learner_for(uow, "second@example.org", None)
         assert again is learner
         assert row.value == "second@example.org"
@@ -328,16 +333,7 @@ def test_a_known_learner_comes_with_every_identifier_and_its_account_in_one_stat
         )
     with ctx.uow() as uow:
         learner, _ = learner_for(uow, "ada@example.org", None)
-        uow.insert_loaded(
-            LearnerIdentifier,
-            {
-                "learner_id": learner.id,
-                "kind": "did",
-                "value": "did:example:ada",
-                "verified_at": None,
-                "is_primary": False,
-            },
-        )
+        _add_identifier(uow, learner, "did", "did:example:ada")
     statements = []
     engine = ctx.engine
 
