@@ -35,7 +35,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import contains_eager, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -231,7 +231,6 @@ _ACHIEVEMENT_BY_ID = _ACHIEVEMENT.where(Achievement.public_id == bindparam("ref"
 _ACHIEVEMENT_BY_SLUG = _ACHIEVEMENT.where(
     Achievement.slug == bindparam("ref"), Issuer.slug == bindparam("issuer")
 )
-_INSERT_DOCUMENT = Prepared(insert(IssuedDocument.__table__))
 # A known learner comes with its identifiers and account in one query, found
 # by the identifier named: the award path reads both (primary identifier,
 # claim or "you earned" mail), and each lazy load would be a round trip of
@@ -497,11 +496,11 @@ def add_award(
         status_purpose=request.status_purpose,
         result_descriptions=request.result_descriptions,
     )
-    # One executemany, not an ORM insert per rendering (SQLite cannot return
-    # the ids of a multi-row insert in order, so the ORM would go row by row).
-    uow.core(
-        _INSERT_DOCUMENT,
-        [
+    # Queued for the commit, not an ORM insert per rendering: nothing on the
+    # award path reads them back (code that does calls uow.insert_queued()).
+    for fmt, content in documents.items():
+        uow.insert_later(
+            IssuedDocument,
             {
                 "award_id": award.id,
                 "format": fmt,
@@ -509,10 +508,8 @@ def add_award(
                 "content": content,
                 "sha256": hashlib.sha256(content).hexdigest(),
                 "created_at": now,
-            }
-            for fmt, content in documents.items()
-        ],
-    )
+            },
+        )
     if notify:
         claims.offer_claim(ctx, uow, award, now=now, actor=actor)
     audit.record(

@@ -161,6 +161,7 @@ def _counted(uow: UnitOfWork, learner_id: int, ledger: Ledger) -> list[_Counted]
         s.public_id: s
         for s in uow.session.scalars(select(Submission).where(Submission.public_id.in_(ids)))
     }
+    uow.insert_queued()  # the documents of badges awarded in this transaction
     rows = uow.session.execute(
         select(IssuedDocument.award_id, IssuedDocument.content).where(
             IssuedDocument.award_id.in_([a.id for a in awards.values()]),
@@ -297,6 +298,7 @@ def issue_renewal(
     award = uow.session.scalar(select(Award).where(Award.public_id == issued.public_id))
     if award is None:  # pragma: no cover - add_award just flushed it
         raise NotFound(f"no award {issued.public_id}")
+    uow.insert_queued()  # add_award queued the renewal's documents
     renewal_content = uow.session.scalar(
         select(IssuedDocument.content).where(
             IssuedDocument.award_id == award.id, IssuedDocument.format == "ob3-ldp"

@@ -39,6 +39,8 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError, InvalidRequestError, MultipleResultsFound, NoResultFound
 from sqlalchemy.sql.elements import ClauseElement
 
+from badger.store import pg
+
 Processor = Callable[[Any], Any]
 _CURSOR = "badger.prepared.cursor"
 
@@ -140,35 +142,26 @@ class Prepared:
                     conn, cursor, sql, bound if many else bound[0], None, many
                 )
             fetched: list[tuple[Any, ...]] = []
+            # Through the dialect, as SQLAlchemy runs statements: badger's
+            # PostgreSQL dialect sends BEGIN with a transaction's first one.
             if many and not form.returns:
-                cursor.executemany(sql, bound)
+                dialect.do_executemany(cursor, sql, bound)
             else:
                 # A driver's executemany cannot return rows (SQLite's cannot
                 # run RETURNING at all): one execute per row, as cheap here.
                 for values in bound:
-                    cursor.execute(sql, values)
-                    if cursor.description is not None:
+                    dialect.do_execute(cursor, sql, values)
+                    if form.returns:
                         fetched.extend(cursor.fetchall())
             if observed:
                 dispatch.after_cursor_execute(
                     conn, cursor, sql, bound if many else bound[0], None, many
                 )
-            if fetched and form.returns:
-                fetched = form.process(dialect, cursor.description, fetched)
+            if fetched:
+                fetched = form.process(dialect, cursor, fetched)
         except dialect.loaded_dbapi.Error as exc:
             pooled.info.pop(_CURSOR, None)  # a fresh cursor next time
-            invalidated = dialect.is_disconnect(exc, dbapi_connection, cursor)
-            if invalidated:
-                conn.invalidate(exc)
-            raise DBAPIError.instance(
-                sql,
-                bound if many else bound[0],
-                exc,
-                dialect.loaded_dbapi.Error,
-                connection_invalidated=invalidated,
-                dialect=dialect,
-                ismulti=many,
-            ) from exc
+            raise _wrapped(conn, exc, cursor, sql, bound if many else bound[0], many) from exc
         return Rows(fetched)
 
     def _form(self, dialect: Any, values: Mapping[str, Any]) -> _Form:
@@ -278,16 +271,66 @@ class _Form:
         return values
 
     def process(
-        self, dialect: Any, description: Any, rows: list[tuple[Any, ...]]
+        self, dialect: Any, cursor: Any, rows: list[tuple[Any, ...]]
     ) -> list[tuple[Any, ...]]:
         procs = self._result
         if procs is None:
+            # The description only the first time: psycopg builds it afresh
+            # (an object per column) each time it is asked.
             procs = self._result = [
                 column.type.dialect_impl(dialect).result_processor(dialect, desc[1])
-                for column, desc in zip(self._columns, description, strict=True)
+                for column, desc in zip(self._columns, cursor.description, strict=True)
             ]
         if not any(procs):
             return rows if not rows or type(rows[0]) is tuple else [tuple(r) for r in rows]
         return [
             tuple(v if p is None else p(v) for p, v in zip(procs, row, strict=True)) for row in rows
         ]
+
+
+def commit_with(conn: Connection, rows: Sequence[tuple[Prepared, Mapping[str, Any]]]) -> None:
+    """Run each (statement, one row's values) and commit, in one round trip to PostgreSQL.
+
+    For badger's PostgreSQL dialect (``badger.store.pg.commit_with``); what
+    the statements return (an insert's implicit ``RETURNING id``) is dropped.  ``conn``'s transaction is committed on
+    the server; its owner's commit then finds nothing left to do.  Errors
+    come out as SQLAlchemy's, as from :meth:`Prepared.run`; the server has
+    then committed nothing.
+    """
+    dialect = conn.dialect
+    statements = []
+    for prepared, values in rows:
+        form = prepared._form(dialect, values)
+        statements.append((form.sql, form.bind(values)))
+    sql = "; ".join([*(s for s, _ in statements), "COMMIT"])
+    parameters = [p for _, p in statements]
+    dbapi_connection = conn.connection.dbapi_connection
+    dispatch = conn.dispatch
+    observed = bool(dispatch.before_cursor_execute or dispatch.after_cursor_execute)
+    try:
+        if observed:
+            dispatch.before_cursor_execute(conn, None, sql, parameters, None, True)
+        pg.commit_with(dbapi_connection, statements)
+        if observed:
+            dispatch.after_cursor_execute(conn, None, sql, parameters, None, True)
+    except dialect.loaded_dbapi.Error as exc:
+        raise _wrapped(conn, exc, None, sql, parameters, True) from exc
+
+
+def _wrapped(
+    conn: Connection, exc: Exception, cursor: Any, sql: str, parameters: Any, many: bool
+) -> DBAPIError:
+    """The driver's error as SQLAlchemy's; a lost connection is invalidated (not pooled again)."""
+    dialect = conn.dialect
+    invalidated = dialect.is_disconnect(exc, conn.connection.dbapi_connection, cursor)
+    if invalidated:
+        conn.invalidate(exc)
+    return DBAPIError.instance(
+        sql,
+        parameters,
+        exc,
+        dialect.loaded_dbapi.Error,
+        connection_invalidated=invalidated,
+        dialect=dialect,
+        ismulti=many,
+    )

@@ -1,0 +1,394 @@
+"""badger's PostgreSQL dialect (badger.store.pg): fewer round trips, the same transactions.
+
+Round trips are counted from libpq's own protocol trace (``PQtrace``): each
+ends with the server's ReadyForQuery message.  PostgreSQL only.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+from psycopg import pq
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    bindparam,
+    insert,
+    select,
+    text,
+)
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from badger.store import pg
+from badger.store.db import UnitOfWork, make_engine, make_session_factory
+from badger.store.models import AuditEntry
+from badger.store.prepared import Prepared
+
+pytestmark = pytest.mark.postgres
+
+PROBE = Table(
+    "pg_dialect_probe",
+    MetaData(),
+    Column("id", Integer, primary_key=True),
+    Column("label", String(200), unique=True),
+    Column("data", JSON),
+    Column("blob", LargeBinary),
+    Column("moment", DateTime(timezone=True)),
+    Column("amount", Numeric(10, 2)),
+)
+INSERT_PROBE = Prepared(insert(PROBE))
+INSERT_RETURNING = Prepared(insert(PROBE).returning(PROBE.c.id))
+BY_LABEL = Prepared(
+    select(PROBE.c.data, PROBE.c.blob, PROBE.c.moment, PROBE.c.amount).where(
+        PROBE.c.label == bindparam("label")
+    )
+)
+
+
+@pytest.fixture
+def pg_engine(engine, db_backend) -> Iterator[Any]:
+    if db_backend != "postgresql":
+        pytest.skip("badger's PostgreSQL dialect")
+    own = make_engine(engine.url.render_as_string(hide_password=False))
+    PROBE.drop(own, checkfirst=True)
+    PROBE.create(own)
+    yield own
+    PROBE.drop(own)
+    own.dispose()
+
+
+class _Trace:
+    """libpq's protocol trace of one driver connection, from now until :meth:`stop`."""
+
+    def __init__(self, dbapi_connection: Any) -> None:
+        self._pgconn = dbapi_connection.pgconn
+        self._file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by stop()
+        self._pgconn.trace(self._file.fileno())
+        self._pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS | pq.Trace.REGRESS_MODE)
+
+    def stop(self) -> list[list[str]]:
+        """The frontend messages of each round trip (each ends with ReadyForQuery)."""
+        self._pgconn.untrace()
+        self._file.seek(0)
+        trips: list[list[str]] = []
+        sent: list[str] = []
+        direction = ""
+        for line in self._file.read().decode().splitlines():
+            fields = line.split("\t")
+            if fields[0] not in ("F", "B"):  # a statement's text goes on over lines
+                if direction == "F":
+                    sent[-1] += "\n" + line
+                continue
+            direction, message = fields[0], " ".join(f.strip() for f in fields[2:])
+            if direction == "F":
+                sent.append(message)
+            elif message.startswith("ReadyForQuery"):
+                trips.append(sent)
+                sent = []
+        self._file.close()
+        return trips
+
+
+@contextmanager
+def traced(conn: Any) -> Iterator[list[list[str]]]:
+    """The round trips made on ``conn`` (a Connection) inside the block."""
+    trips: list[list[str]] = []
+    trace = _Trace(conn.connection.dbapi_connection)
+    try:
+        yield trips
+    finally:
+        trips.extend(trace.stop())
+
+
+def _count(engine: Any, label: str) -> int:
+    with engine.connect() as conn:
+        return len(conn.execute(select(PROBE.c.id).where(PROBE.c.label == label)).all())
+
+
+def test_urls_for_psycopg_get_the_dialect(pg_engine):
+    assert pg.is_badger_dialect(pg_engine.dialect)
+    assert pg_engine.dialect.driver == "psycopg"  # what SQLAlchemy and Prepared key on
+
+
+def test_begin_goes_with_the_first_statement_and_commit_is_one_more_trip(pg_engine):
+    with pg_engine.connect() as conn, traced(conn) as trips:
+        conn.execute(select(PROBE.c.id).where(PROBE.c.label == "none"))
+        conn.execute(select(PROBE.c.id).where(PROBE.c.label == "still none"))
+        conn.commit()
+    assert len(trips) == 3
+    first = " ".join(trips[0])
+    assert first.startswith('Query "BEGIN; SELECT pg_dialect_probe.id')
+    assert "'none'" in first  # rendered client-side, in the same query
+    assert any(m.startswith("Parse") for m in trips[1])  # later ones: server-side binding
+    assert trips[2] == ['Query "COMMIT"']
+
+
+def test_a_rollback_undoes_and_a_commit_keeps(pg_engine):
+    with pg_engine.connect() as conn:
+        # Prepared statements bypass Connection.execute's autobegin: begin here.
+        conn.begin()
+        INSERT_PROBE.run(conn, {"label": "undone"})
+        conn.rollback()
+        conn.begin()
+        INSERT_PROBE.run(conn, {"label": "kept"})
+        conn.commit()
+    assert _count(pg_engine, "undone") == 0
+    assert _count(pg_engine, "kept") == 1
+
+
+def test_a_savepoint_rolls_back_alone(pg_engine):
+    with pg_engine.connect() as conn, conn.begin():
+        INSERT_PROBE.run(conn, {"label": "outer"})
+        savepoint = conn.begin_nested()
+        INSERT_PROBE.run(conn, {"label": "inner"})
+        savepoint.rollback()
+    assert _count(pg_engine, "outer") == 1
+    assert _count(pg_engine, "inner") == 0
+
+
+def test_an_autocommit_connection_commits_each_statement_and_sends_no_begin(pg_engine):
+    with pg_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        with traced(conn) as trips:
+            INSERT_PROBE.run(conn, {"label": "auto"})
+        # not committed by anyone, yet there for everyone
+        assert _count(pg_engine, "auto") == 1
+        assert pg_engine.dialect.detect_autocommit_setting(conn.connection.dbapi_connection)
+    assert not any("BEGIN" in m for trip in trips for m in trip)
+    # Back in the pool the connection is transactional again.
+    with pg_engine.connect() as conn:
+        INSERT_PROBE.run(conn, {"label": "later"})
+        conn.rollback()
+    assert _count(pg_engine, "later") == 0
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        ({"isolation_level": "SERIALIZABLE"}, ("serializable", "off")),
+        (
+            {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True},
+            ("repeatable read", "on"),
+        ),
+        ({}, ("read committed", "off")),
+    ],
+)
+def test_the_begin_carries_the_isolation_level_and_read_only(pg_engine, options, expected):
+    with pg_engine.connect().execution_options(**options) as conn:
+        row = conn.execute(
+            text(
+                "SELECT current_setting('transaction_isolation'), current_setting('transaction_read_only')"
+            )
+        ).one()
+        conn.rollback()
+    assert tuple(row) == expected
+
+
+def test_an_engine_wide_isolation_level_is_honoured(pg_engine):
+    serial = make_engine(
+        pg_engine.url.render_as_string(hide_password=False), isolation_level="SERIALIZABLE"
+    )
+    try:
+        with serial.connect() as conn:
+            level = conn.execute(text("SHOW transaction_isolation")).scalar()
+        assert level == "serializable"
+    finally:
+        serial.dispose()
+
+
+def test_an_error_in_the_first_statement_is_sqlalchemys_and_the_connection_recovers(pg_engine):
+    with pg_engine.connect() as conn:
+        conn.begin()
+        INSERT_PROBE.run(conn, {"label": "taken"})
+        conn.commit()
+        conn.begin()
+        with pytest.raises(IntegrityError):
+            INSERT_PROBE.run(conn, {"label": "taken"})  # the first statement, with BEGIN
+        conn.rollback()
+        with pytest.raises(IntegrityError):
+            conn.execute(insert(PROBE).values(label="taken"))  # the same through Connection
+        conn.rollback()
+        assert conn.execute(text("SELECT 1")).scalar() == 1
+
+
+def _uow(engine: Any) -> UnitOfWork:
+    return UnitOfWork(make_session_factory(engine))
+
+
+def test_a_unit_of_work_sends_its_queued_rows_with_the_commit(pg_engine):
+    uow = _uow(pg_engine)
+    with uow:
+        INSERT_PROBE.run(uow.connection(), {"label": "first"})
+        for n in range(3):
+            uow.insert_later(
+                AuditEntry,
+                {
+                    "at": datetime.now(UTC),
+                    "actor": "test",
+                    "action": "probe.queued",
+                    "subject_type": "probe",
+                    "subject_id": f"q{n}",
+                    "details": {"n": n, "quote": "it's 100% \\ fine"},
+                },
+            )
+        trace = _Trace(uow.connection().connection.dbapi_connection)
+    trips = trace.stop()
+    assert len(trips) == 1  # three inserts and COMMIT: one query
+    (query,) = trips[0]
+    assert query.startswith('Query "INSERT INTO audit_log')
+    assert query.count("INSERT INTO audit_log") == 3
+    assert query.endswith('COMMIT"')
+    with pg_engine.connect() as check:
+        details = (
+            check.execute(
+                select(AuditEntry.details)
+                .where(AuditEntry.action == "probe.queued")
+                .order_by(AuditEntry.subject_id)
+            )
+            .scalars()
+            .all()
+        )
+    assert details == [{"n": n, "quote": "it's 100% \\ fine"} for n in range(3)]
+    assert _count(pg_engine, "first") == 1
+
+
+def test_a_queued_row_that_fails_leaves_nothing_committed(pg_engine):
+    with pg_engine.begin() as conn:
+        INSERT_PROBE.run(conn, {"label": "dup"})
+    uow = _uow(pg_engine)
+    with pytest.raises(IntegrityError), uow:
+        INSERT_PROBE.run(uow.connection(), {"label": "before the failure"})
+        uow.insert_later(AuditEntry, _audit("lost"))
+        # A duplicate label, queued: fails inside the commit query.
+        uow._later.append((_ProbeModel, {"label": "dup"}))
+        uow.insert_later(AuditEntry, _audit("after"))
+    assert _count(pg_engine, "before the failure") == 0
+    with pg_engine.connect() as check:
+        assert not check.execute(
+            select(AuditEntry.id).where(AuditEntry.subject_id.in_(["lost", "after"]))
+        ).all()
+    # The pooled connection is usable again.
+    with _uow(pg_engine) as again:
+        assert again.core(BY_LABEL, {"label": "dup"}).first() is not None
+
+
+class _ProbeModel:
+    """Stands in for a model class: insert_later needs only ``__table__``."""
+
+    __table__ = PROBE
+
+
+def _audit(subject: str) -> dict[str, Any]:
+    return {
+        "at": datetime.now(UTC),
+        "actor": "test",
+        "action": "probe.failing",
+        "subject_type": "probe",
+        "subject_id": subject,
+        "details": {},
+    }
+
+
+def test_a_unit_of_work_joined_to_an_outer_transaction_does_not_commit_it(pg_engine):
+    from sqlalchemy.orm import sessionmaker
+
+    with pg_engine.connect() as conn:
+        outer = conn.begin()
+        factory = sessionmaker(bind=conn, join_transaction_mode="create_savepoint")
+        with UnitOfWork(factory) as uow:
+            uow.insert_later(AuditEntry, _audit("joined"))
+        outer.rollback()
+    with pg_engine.connect() as check:
+        assert not check.execute(
+            select(AuditEntry.id).where(AuditEntry.subject_id == "joined")
+        ).all()
+
+
+def test_a_unit_of_work_with_nothing_but_queued_rows_commits_them(pg_engine):
+    with _uow(pg_engine) as uow:
+        uow.insert_later(AuditEntry, _audit("alone"))
+    with pg_engine.connect() as check:
+        assert check.execute(select(AuditEntry.id).where(AuditEntry.subject_id == "alone")).all()
+
+
+_TEXT = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=40)
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53), 2**53) | _TEXT,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_TEXT, inner, max_size=4),
+    max_leaves=10,
+)
+
+
+@hsettings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    data=_JSON,
+    blob=st.binary(max_size=64),
+    moment=st.datetimes(
+        # hypothesis takes naive bounds and adds the zone
+        min_value=datetime(1990, 1, 1),  # noqa: DTZ001
+        max_value=datetime(2100, 1, 1),  # noqa: DTZ001
+        timezones=st.just(UTC),
+    ),
+    amount=st.decimals(min_value=-99999999, max_value=99999999, places=2, allow_nan=False),
+    label=_TEXT,
+)
+def test_values_rendered_client_side_come_back_as_sent(
+    pg_engine, data, blob, moment, amount, label
+):
+    """The first statement and the commit query render values client-side: nothing may change."""
+    values = {"data": data, "blob": blob, "moment": moment, "amount": amount}
+    with pg_engine.connect() as conn:
+        conn.execute(text("DELETE FROM pg_dialect_probe"))
+        conn.commit()
+    with pg_engine.begin() as conn:
+        # First statement of its transaction: BEGIN and the insert in one query.
+        INSERT_PROBE.run(conn, {"label": "first:" + label, **values})
+    with _uow(pg_engine) as uow:
+        uow.core(text("SELECT 1"))
+        uow.insert_later(_ProbeModel, {"label": "queued:" + label, **values})
+    with pg_engine.connect() as conn:
+        for prefix in ("first:", "queued:"):
+            got = BY_LABEL.run(conn, {"label": prefix + label}).one()
+            assert got == (data, blob, moment, Decimal(amount))
+
+
+def test_a_lost_connection_during_the_commit_query_is_not_pooled_again(pg_engine):
+    uow = _uow(pg_engine)
+    with pytest.raises(DBAPIError) as caught, uow:
+        conn = uow.connection()
+        INSERT_PROBE.run(conn, {"label": "lost"})
+        pid = conn.execute(text("SELECT pg_backend_pid()")).scalar()
+        with pg_engine.connect() as other:
+            other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            other.commit()
+        uow.insert_later(AuditEntry, _audit("lost"))
+    assert caught.value.connection_invalidated
+    assert _count(pg_engine, "lost") == 0
+    with pg_engine.connect() as conn:  # a fresh connection
+        assert conn.execute(text("SELECT 1")).scalar() == 1
+
+
+def test_moment_arithmetic_survives(pg_engine):
+    # An interval literal rendered client-side still compares as a time.
+    with pg_engine.connect() as conn:
+        later = conn.execute(
+            select(bindparam("t", type_=DateTime(timezone=True)) + timedelta(days=1)),
+            {"t": datetime(2026, 1, 1, tzinfo=UTC)},
+        ).scalar()
+        conn.rollback()
+    assert later == datetime(2026, 1, 2, tzinfo=UTC)
