@@ -39,7 +39,13 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
-from sqlalchemy.orm import Session, SessionTransaction, make_transient_to_detached, sessionmaker
+from sqlalchemy.orm import (
+    Session,
+    SessionTransaction,
+    configure_mappers,
+    make_transient_to_detached,
+    sessionmaker,
+)
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
@@ -243,8 +249,18 @@ class UnitOfWork:
         PostgreSQL a concurrent transaction inserting the same key makes this
         one wait for its outcome, and the transaction stays usable either way
         (no SAVEPOINT needed).  The statement is built once per table,
-        columns and database.
+        columns and database.  Several rows (with the same columns) go in as one
+        multi-row ``INSERT``: one round trip, not one per row.
         """
+        if isinstance(parameters, list) and len(parameters) > 1:
+            keys = tuple(parameters[0])
+            if any(tuple(row) != keys for row in parameters):
+                raise ValueError("insert_skipping: every row needs the same columns, in order")
+            stmt = _insert_skipping_rows(
+                table, unique, returning, self._dialect, keys, len(parameters)
+            )
+            flat = {f"{key}_{i}": row[key] for i, row in enumerate(parameters) for key in keys}
+            return self.core(stmt, flat)
         return self.core(_insert_skipping(table, unique, returning, self._dialect), parameters)
 
     def increment(self, table: Any, key_column: str, key: Any, column: str) -> None:
@@ -477,6 +493,10 @@ def _insert_returning(model: type[Any]) -> tuple[Any, tuple[str, ...]]:
     ``.values()`` costs more than the ORM flush it replaces.
     """
     table = model.__table__
+    # Objects are made without a query (_as_loaded), which would otherwise
+    # have configured the mappers first: without that, the first one made in
+    # a process has no attribute implementations to build its identity from.
+    configure_mappers()
     mapper = inspect(model)
     keys = tuple(mapper.get_property_by_column(column).key for column in table.c)
     return Prepared(insert(table).returning(*table.c)), keys
@@ -519,6 +539,21 @@ def _insert_skipping(
     table: Any, unique: tuple[str, ...], returning: tuple[str, ...], dialect: str
 ) -> Any:
     stmt = _upsert_insert(dialect)(table).on_conflict_do_nothing(index_elements=list(unique))
+    return Prepared(stmt.returning(*(table.c[name] for name in returning)))
+
+
+@functools.cache
+def _insert_skipping_rows(
+    table: Any,
+    unique: tuple[str, ...],
+    returning: tuple[str, ...],
+    dialect: str,
+    keys: tuple[str, ...],
+    rows: int,
+) -> Any:
+    values = [{key: bindparam(f"{key}_{i}") for key in keys} for i in range(rows)]
+    stmt = _upsert_insert(dialect)(table).values(values)
+    stmt = stmt.on_conflict_do_nothing(index_elements=list(unique))
     return Prepared(stmt.returning(*(table.c[name] for name in returning)))
 
 

@@ -1,10 +1,12 @@
 """Models round-trip on every backend; constraints hold in the database itself."""
 
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import DetachedInstanceError
 
@@ -128,6 +130,43 @@ def test_status_index_is_unique_within_a_list(ctx):
     with pytest.raises(IntegrityError), ctx.uow() as uow:
         uow.session.add(StatusAllocation(status_list_id=list_id, award_id=award_id, index=8))
         uow.session.flush()
+
+
+def test_insert_skipping_several_rows_is_one_statement_that_skips_the_taken_ones(ctx, engine):
+    table = StatusAllocation.__table__
+    with ctx.uow() as uow:
+        award = make_award(uow.session)
+        lists = [
+            StatusList(issuer_id=award.issuer_id, purpose=p) for p in ("revocation", "suspension")
+        ]
+        uow.session.add_all(lists)
+        uow.session.flush()
+        uow.session.add(StatusAllocation(status_list_id=lists[0].id, award_id=award.id, index=7))
+        uow.session.flush()
+        statements = []
+        listen = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(engine, "before_cursor_execute", listen)
+        try:
+            got = uow.insert_skipping(
+                table,
+                ("status_list_id", "index"),
+                ("status_list_id", "index"),
+                [
+                    {"status_list_id": lists[0].id, "award_id": award.id, "index": 7},  # taken
+                    {"status_list_id": lists[1].id, "award_id": award.id, "index": 7},
+                ],
+            ).all()
+        finally:
+            event.remove(engine, "before_cursor_execute", listen)
+        assert got == [(lists[1].id, 7)]
+        assert len(statements) == 1
+        with pytest.raises(ValueError, match="same columns"):
+            uow.insert_skipping(
+                table,
+                ("status_list_id", "index"),
+                ("status_list_id",),
+                [{"status_list_id": 1, "award_id": 1, "index": 1}, {"index": 2}],
+            )
 
 
 def test_check_constraints_guard_enumerations(ctx):
@@ -264,6 +303,22 @@ def test_created_here_names_the_rows_this_transaction_inserted(ctx):
             )
             == 0
         )
+
+
+def test_insert_loaded_works_as_the_first_orm_use_in_a_process(tmp_path):
+    """A worker's first event for a new learner makes an object before any ORM query ran."""
+    script = f"""
+from badger.store import migrate
+from badger.store.db import UnitOfWork, make_engine, make_session_factory
+from badger.store.models import Learner
+engine = make_engine("sqlite:///{tmp_path / "first.db"}")
+migrate.upgrade(engine)
+with UnitOfWork(make_session_factory(engine)) as uow:
+    learner = uow.insert_loaded(Learner, {{"public_id": "p-first", "display_name": "First"}})
+    assert uow.created_here(learner)
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
 
 
 def _add_identifier(uow, learner, kind, value):
