@@ -35,7 +35,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import contains_eager, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -67,6 +68,7 @@ from badger.store.models import (
     Learner,
     LearnerIdentifier,
     new_public_id,
+    utcnow,
 )
 from badger.store.prepared import Prepared
 
@@ -318,31 +320,112 @@ def learner_for(uow: UnitOfWork, raw: str, name: str | None) -> tuple[Learner, L
     display = (name or "").strip() or (
         ident.value.split("@", 1)[0] if ident.kind is IdentifierKind.EMAIL else ident.value
     )
-    learner = uow.insert_loaded(
-        Learner, {"public_id": new_public_id(), "display_name": display[:200]}
-    )
+    kind, value, display = ident.kind.value, ident.value, display[:200]
+    if uow.on_postgresql:
+        made = _new_learner_in_one_statement(uow, kind, value, display)
+    else:
+        made = _new_learner(uow, kind, value, display)
+    if made is not None:
+        return made
+    # A concurrent transaction saw this identifier first: its learner it is.
+    existing = _known(uow, kind, value)
+    if existing is None:  # pragma: no cover - the conflict said it exists
+        raise Conflict(f"identifier {raw!r} is being recorded concurrently")
+    return existing
+
+
+def _new_learner(
+    uow: UnitOfWork, kind: str, value: str, display: str
+) -> tuple[Learner, LearnerIdentifier] | None:
+    """The learner and its identifier, two inserts; ``None`` when the identifier exists."""
+    learner = uow.insert_loaded(Learner, {"public_id": new_public_id(), "display_name": display})
     row = uow.insert_loaded_unless(
         LearnerIdentifier,
         {
             "learner_id": learner.id,
-            "kind": ident.kind.value,
-            "value": ident.value,
+            "kind": kind,
+            "value": value,
             "verified_at": None,
             "is_primary": True,
         },
         unique=("kind", "value"),
     )
-    if row is None:  # a concurrent transaction saw this identifier first
+    if row is None:
         uow.delete_loaded(learner)
-        existing = _known(uow, ident.kind.value, ident.value)
-        if existing is None:  # pragma: no cover - the conflict said it exists
-            raise Conflict(f"identifier {raw!r} is being recorded concurrently")
-        return existing
+        return None
+    return _first_sighting(learner, row)
+
+
+# PostgreSQL: the learner and its identifier in one statement (a
+# data-modifying CTE), one round trip fewer on every first sighting.  The
+# learner's columns are all known before the insert except its id, which
+# the identifier row returns.
+_NEW_LEARNER = (
+    insert(Learner.__table__)
+    .values(
+        public_id=bindparam("public_id"),
+        display_name=bindparam("display_name"),
+        created_at=bindparam("created_at"),
+    )
+    .returning(Learner.__table__.c.id)
+    .cte("new_learner")
+)
+_IDENTIFIER_COLUMNS = ("kind", "value", "verified_at", "is_primary", "created_at")
+_NEW_LEARNER_AND_IDENTIFIER = Prepared(
+    pg_insert(LearnerIdentifier.__table__)
+    .from_select(
+        ["learner_id", *_IDENTIFIER_COLUMNS],
+        select(
+            _NEW_LEARNER.c.id,
+            *(
+                bindparam(name, type_=LearnerIdentifier.__table__.c[name].type)
+                for name in _IDENTIFIER_COLUMNS
+            ),
+        ),
+    )
+    .on_conflict_do_nothing(index_elements=["kind", "value"])
+    .returning(*LearnerIdentifier.__table__.c)
+)
+_DELETE_LEARNER = Prepared(
+    delete(Learner.__table__).where(Learner.__table__.c.public_id == bindparam("public_id"))
+)
+
+
+def _new_learner_in_one_statement(
+    uow: UnitOfWork, kind: str, value: str, display: str
+) -> tuple[Learner, LearnerIdentifier] | None:
+    """:func:`_new_learner` in one round trip (PostgreSQL)."""
+    public_id, now = new_public_id(), utcnow()
+    identifier = uow.core(
+        _NEW_LEARNER_AND_IDENTIFIER,
+        {
+            "public_id": public_id,
+            "display_name": display,
+            "kind": kind,
+            "value": value,
+            "verified_at": None,
+            "is_primary": True,
+            "created_at": now,
+        },
+    ).first()
+    if identifier is None:
+        # The identifier was taken (the insert waited for the transaction
+        # that took it): the learner row the CTE inserted is not needed.
+        uow.core(_DELETE_LEARNER, {"public_id": public_id})
+        return None
+    learner = uow.adopt_inserted(Learner, (identifier[1], public_id, display, now))
+    return _first_sighting(learner, uow.adopt_inserted(LearnerIdentifier, identifier))
+
+
+def _first_sighting(
+    learner: Learner, identifier: LearnerIdentifier
+) -> tuple[Learner, LearnerIdentifier]:
     # A learner first seen here has no account yet and this one identifier;
     # saying so spares later code two lazy loads.
-    set_committed_value(learner, "identifiers", [row])
+    set_committed_value(learner, "identifiers", [identifier])
     set_committed_value(learner, "account", None)
-    return learner, row
+    set_committed_value(identifier, "learner", learner)
+    return learner, identifier
 
 
 def _evidence(items: Sequence[EvidenceInput]) -> tuple[EvidenceInfo, ...]:

@@ -10,10 +10,13 @@ hosted assertions follow the award's status.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import BigInteger, Integer, bindparam, case, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from badger.credentials import status_list as bsl
 from badger.credentials.model import format_datetime, to_json_bytes
@@ -77,7 +80,7 @@ def allocate(
 # then re-checks ``allocated < size`` on the row it waited for, and a list
 # that has just filled up returns nothing, so a new one opens).
 _LISTS = StatusList.__table__
-_TAKE_SLOTS = Prepared(
+_TAKE = (
     update(_LISTS)
     .where(
         _LISTS.c.id.in_(
@@ -94,6 +97,48 @@ _TAKE_SLOTS = Prepared(
     .values(allocated=_LISTS.c.allocated + 1, updated_at=bindparam("at"))
     .returning(_LISTS.c.id, _LISTS.c.public_id, _LISTS.c.purpose, _LISTS.c.size)
 )
+_TAKE_SLOTS = Prepared(_TAKE)
+_ALLOCATIONS = StatusAllocation.__table__
+_DRAW_RANGE = 2**62
+
+
+@functools.cache
+def _take_and_place(purposes: int) -> Prepared:
+    """PostgreSQL: :data:`_TAKE_SLOTS` and the index inserts as one statement (one round trip).
+
+    A data-modifying CTE takes the slots; the insert that follows puts the
+    award at index ``random % size`` of each list it got (``random`` drawn
+    by ``secrets`` for each purpose, named ``purpose_<n>`` and
+    ``random_<n>``), skipping an index already taken.  Each row returned is
+    a list taken, with the index placed in it or ``None`` (a collision: the
+    caller draws again).  A purpose with no open list returns no row.
+    """
+    taken = _TAKE.cte("taken")
+    index = case(
+        *(
+            (
+                taken.c.purpose == bindparam(f"purpose_{n}"),
+                bindparam(f"random_{n}", type_=BigInteger) % taken.c.size,
+            )
+            for n in range(purposes)
+        )
+    )
+    placed = (
+        pg_insert(_ALLOCATIONS)
+        .from_select(
+            ["status_list_id", "award_id", "index"],
+            select(taken.c.id, bindparam("award", type_=Integer), index),
+        )
+        .on_conflict_do_nothing(index_elements=["status_list_id", "index"])
+        .returning(_ALLOCATIONS.c.status_list_id, _ALLOCATIONS.c.index)
+        .cte("placed")
+    )
+    return Prepared(
+        select(
+            taken.c.id, taken.c.public_id, taken.c.purpose, taken.c.size, placed.c.index
+        ).select_from(taken.outerjoin(placed, placed.c.status_list_id == taken.c.id))
+    )
+
 
 _LOCK_ISSUER = Prepared(
     select(Issuer.__table__.c.id)
@@ -126,6 +171,36 @@ def _take_slots(
         into[purpose] = _OpenList(list_id, public_id, size)
 
 
+def _take_and_place_all(
+    uow: UnitOfWork,
+    issuer: Issuer,
+    award: Award,
+    purposes: tuple[str, ...],
+    now: datetime,
+    into: dict[str, _OpenList | StatusList],
+    chosen: dict[str, int],
+) -> None:
+    """:func:`_take_slots` and a first draw of each index, in one statement (PostgreSQL)."""
+    values: dict[str, Any] = {
+        "of_issuer": issuer.id,
+        "of_purposes": list(purposes),
+        "at": now,
+        "award": award.id,
+    }
+    for n, purpose in enumerate(purposes):
+        # The list's size is known only inside the statement: a draw below
+        # 2**62 (bsl.choose_index, secrets) reduced modulo the size there is
+        # uniform to within size / 2**62.
+        values[f"purpose_{n}"] = purpose
+        values[f"random_{n}"] = bsl.choose_index((), _DRAW_RANGE)
+    for list_id, public_id, purpose, size, index in uow.core(
+        _take_and_place(len(purposes)), values
+    ):
+        into[purpose] = _OpenList(list_id, public_id, size)
+        if index is not None:
+            chosen[purpose] = index
+
+
 def allocate_all(
     ctx: Context,
     uow: UnitOfWork,
@@ -140,12 +215,16 @@ def allocate_all(
     One statement takes a slot in each purpose's open list (counter bumped,
     list locked), one inserts the random indexes: an award needs a
     revocation and a suspension entry, in two round trips rather than
-    allocating them one by one.  Core statements throughout: nothing here
+    allocating them one by one (on PostgreSQL in one: :func:`_take_and_place`).  Core statements throughout: nothing here
     needs the list rows as objects unless a list has to be opened.
     """
     session = uow.session
     lists: dict[str, _OpenList | StatusList] = {}
-    _take_slots(uow, issuer, purposes, now, lists)
+    chosen: dict[str, int] = {}
+    if uow.on_postgresql:
+        _take_and_place_all(uow, issuer, award, purposes, now, lists, chosen)
+    else:
+        _take_slots(uow, issuer, purposes, now, lists)
     missing = tuple(p for p in purposes if p not in lists)
     if missing:
         # None open (the first award, or a list just filled up).  Opening one
@@ -170,8 +249,9 @@ def allocate_all(
     # A random free index per list: the insert skips an index already taken
     # (ON CONFLICT DO NOTHING) and returns the lists it got one in; a
     # collision, rare in a list with room, draws again for that list only.
-    chosen: dict[str, int] = {}
     for _ in range(16):
+        if len(chosen) == len(purposes):
+            break
         trial = {
             purpose: bsl.choose_index((), lists[purpose].size)
             for purpose in purposes
@@ -190,9 +270,7 @@ def allocate_all(
             )
         }
         chosen.update((p, index) for p, index in trial.items() if lists[p].id in got)
-        if len(chosen) == len(purposes):
-            break
-    else:  # pragma: no cover - 16 collisions in a list with free room is ~impossible
+    if len(chosen) != len(purposes):  # pragma: no cover - 16 collisions in a list with room
         raise Conflict("could not find a free status index; try again")
     return {p: (status_list_url(ctx.settings, lists[p].public_id), chosen[p]) for p in purposes}
 

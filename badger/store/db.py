@@ -302,6 +302,21 @@ class UnitOfWork:
             self._loaded.append(obj)  # forgotten if the savepoint rolls back
         return obj
 
+    def adopt_inserted(self, model: type[M], row: Any) -> M:
+        """The object for a ``model`` row (all its columns, in table order) this transaction inserted.
+
+        For rows a Core statement of the caller's own inserted (several rows
+        in one statement, say): the object is as :meth:`insert_loaded` would
+        have returned it, :meth:`created_here` included.
+        """
+        _, keys = _insert_returning(model)
+        return self._loaded_object(model, keys, row)
+
+    @property
+    def on_postgresql(self) -> bool:
+        """Whether this transaction runs on PostgreSQL (data-modifying CTEs, for one)."""
+        return self._dialect == "postgresql"
+
     def attach_loaded(self, model: type[M], row: Any) -> M:
         """The ``model`` object for ``row`` (all its columns, in table order) read by a Core query.
 

@@ -323,26 +323,31 @@ def test_revoking_an_unknown_award_is_not_found(initialized):
 def test_a_status_index_already_taken_is_drawn_again_for_that_list_only(
     initialized, ethics, monkeypatch
 ):
-    # Each draw is the next number: the first award takes 5 in both lists; the
-    # second award draws 5 (taken in the revocation list) ... and so on.
-    draws = iter([5, 5, 5, 7, 9])
+    def indexes(award_id):
+        with initialized.uow() as uow:
+            return dict(
+                uow.session.execute(
+                    select(StatusList.purpose, StatusAllocation.index)
+                    .join(StatusList, StatusAllocation.status_list_id == StatusList.id)
+                    .join(Award, StatusAllocation.award_id == Award.id)
+                    .where(Award.public_id == award_id)
+                ).all()
+            )
+
+    first = indexes(issue(initialized, "ada@example.org").public_id)  # opens both lists
+    # The second award's first draws are the indexes the first one holds
+    # (revocation, then suspension): both collide; the redraws are free.
+    free = [n for n in (7, 9, 11, 13) if n not in first.values()][:2]
+    draws = iter([first["revocation"], first["suspension"], *free])
     monkeypatch.setattr(status.bsl, "choose_index", lambda used, length: next(draws))
-    first = issue(initialized, "ada@example.org")
-    second = issue(initialized, "grace@example.org")
+    second = indexes(issue(initialized, "grace@example.org").public_id)
+    assert second == {"revocation": free[0], "suspension": free[1]}
+    assert next(draws, None) is None  # each list drew exactly twice
     with initialized.uow() as uow:
         rows = uow.session.execute(
-            select(Award.public_id, StatusAllocation.status_list_id, StatusAllocation.index)
-            .join(Award, StatusAllocation.award_id == Award.id)
-            .order_by(StatusAllocation.id)
+            select(StatusAllocation.status_list_id, StatusAllocation.index)
         ).all()
-    by_award: dict[str, list[int]] = {}
-    for public_id, _list_id, index in rows:
-        by_award.setdefault(public_id, []).append(index)
-    assert sorted(by_award[first.public_id]) == [5, 5]
-    # Both of the second award's first draws (5, 5) collided; the redraws
-    # (7 and 9) were free.  No list holds an index twice.
-    assert sorted(by_award[second.public_id]) == [7, 9]
-    assert len({(list_id, index) for _p, list_id, index in rows}) == len(rows) == 4
+    assert len(set(rows)) == len(rows) == 4  # no list holds an index twice
 
 
 def test_an_award_that_fails_after_its_insert_leaves_the_transaction_usable(initialized, ethics):
