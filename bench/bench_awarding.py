@@ -12,18 +12,25 @@ pinned to one core; SQLite's background checkpoint thread is not.  Three figures
 lookup + evaluation), an event that completes a badge with signing replaced by
 a stub (the target; from new learners, then from learners seen before), and
 the same with the real eight signed renderings.  Each
-line also gives the SQL statements sent per event.  On PostgreSQL one more
-figure puts the server process on the awarding thread's core: on this VM a
-round trip between two cores costs ~0.45 ms of wall time and ~0.2 ms of the
-client's CPU, ten times a round trip within one core (``pin_database_backends``).
+line also gives the SQL statements sent per event.  On PostgreSQL the
+round trips per event are counted too (libpq's protocol trace: badger's
+dialect sends BEGIN with the first statement and the queued rows with
+COMMIT, ``badger.store.pg``), and one more figure puts the server process on
+the awarding thread's core: on this VM a round trip between two cores costs
+~0.45 ms of wall time and ~0.2 ms of the client's CPU, ten times a round
+trip within one core (``pin_database_backends``).
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import tempfile
 import time
+from collections.abc import Callable
+from typing import Any
 
+from psycopg import pq
 from sqlalchemy import event
 from throwaway import (
     pin_database_backends,
@@ -41,6 +48,34 @@ ACHIEVEMENTS = 10_000
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def round_trips(engine: Any, run: Callable[[], object], events: int = 20) -> float:
+    """Round trips per event while ``run`` sends ``events`` events, counted by libpq's trace.
+
+    Each round trip ends with the server's ReadyForQuery message; every
+    pooled connection handed out meanwhile is traced.
+    """
+    traces: dict[Any, Any] = {}
+
+    def trace(dbapi_connection: Any, _record: object, _proxy: object) -> None:
+        if dbapi_connection not in traces:
+            traces[dbapi_connection] = sink = tempfile.TemporaryFile()  # noqa: SIM115
+            dbapi_connection.pgconn.trace(sink.fileno())
+            dbapi_connection.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS)
+
+    event.listen(engine, "checkout", trace)
+    try:
+        run()
+    finally:
+        event.remove(engine, "checkout", trace)
+    trips = 0
+    for dbapi_connection, sink in traces.items():
+        dbapi_connection.pgconn.untrace()
+        sink.seek(0)
+        trips += sum(1 for line in sink if line.startswith(b"B") and b"\tReadyForQuery" in line)
+        sink.close()
+    return trips / events
 
 
 def main() -> None:
@@ -133,6 +168,13 @@ def main() -> None:
         report("  the same, learners seen before", timed(events, 90, "stub-known", known))
         report("  the same, each after an idle pause", timed(events, 90, "stub-idle", idle=True))
         if ctx.engine.dialect.name == "postgresql":
+            print(
+                f"  round trips to PostgreSQL per event, new learners: "
+                f"{round_trips(ctx.engine, lambda: timed(20, 90, 'trips')):.1f}; "
+                f"learners seen before: "
+                f"{round_trips(ctx.engine, lambda: timed(20, 90, 'trips-known', known)):.1f}"
+                "  (libpq's protocol trace, 20 untimed events each)"
+            )
             if pin_database_backends(ctx.engine):
                 timed(min(events, 20), 10, "pinned-warm")
                 report(
