@@ -32,7 +32,6 @@ from sqlalchemy import (
     event,
     insert,
     inspect,
-    make_url,
     select,
     text,
 )
@@ -70,9 +69,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         if engine.url.database and engine.url.database != ":memory:":
             checkpoint.attach(engine, engine.url.database)
         return engine
-    # PostgreSQL through psycopg: badger's dialect, which saves the round
-    # trips psycopg spends on BEGIN and COMMIT (badger.store.pg).
-    engine = create_engine(pg.with_badger_driver(make_url(url)), **kwargs)
+    engine = create_engine(url, **kwargs)
     if not kwargs.get("pool_pre_ping"):
         _ping_when_idle(engine)
     return engine
@@ -426,8 +423,8 @@ class UnitOfWork:
     def _commit(self, session: Session) -> None:
         """Insert the queued rows and commit.
 
-        On badger's PostgreSQL dialect, for a session that owns its
-        connection (not one joined to an outer transaction, as tests do),
+        On PostgreSQL (psycopg), for a session that owns its connection (not
+        one joined to an outer transaction, as tests do),
         the queued rows and ``COMMIT`` go to the server as one query: one
         round trip instead of one per table and one for the commit.  The
         session's own commit then finds the transaction committed and only
@@ -446,7 +443,7 @@ class UnitOfWork:
         if not isinstance(session.bind, Engine) or session.in_nested_transaction():
             return False
         conn = self._connection or session.connection()
-        return pg.is_badger_dialect(conn.dialect) and not conn.dialect.detect_autocommit_setting(
+        return pg.merges_commit(conn.dialect) and not conn.dialect.detect_autocommit_setting(
             conn.connection.dbapi_connection
         )
 

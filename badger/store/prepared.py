@@ -142,15 +142,13 @@ class Prepared:
                     conn, cursor, sql, bound if many else bound[0], None, many
                 )
             fetched: list[tuple[Any, ...]] = []
-            # Through the dialect, as SQLAlchemy runs statements: badger's
-            # PostgreSQL dialect sends BEGIN with a transaction's first one.
             if many and not form.returns:
-                dialect.do_executemany(cursor, sql, bound)
+                cursor.executemany(sql, bound)
             else:
                 # A driver's executemany cannot return rows (SQLite's cannot
                 # run RETURNING at all): one execute per row, as cheap here.
                 for values in bound:
-                    dialect.do_execute(cursor, sql, values)
+                    cursor.execute(sql, values)
                     if form.returns:
                         fetched.extend(cursor.fetchall())
             if observed:
@@ -291,7 +289,7 @@ class _Form:
 def commit_with(conn: Connection, rows: Sequence[tuple[Prepared, Mapping[str, Any]]]) -> None:
     """Run each (statement, one row's values) and commit, in one round trip to PostgreSQL.
 
-    For badger's PostgreSQL dialect (``badger.store.pg.commit_with``); what
+    For PostgreSQL through psycopg (``badger.store.pg.commit_with``); what
     the statements return (an insert's implicit ``RETURNING id``) is dropped.  ``conn``'s transaction is committed on
     the server; its owner's commit then finds nothing left to do.  Errors
     come out as SQLAlchemy's, as from :meth:`Prepared.run`; the server has

@@ -1,4 +1,4 @@
-"""badger's PostgreSQL dialect (badger.store.pg): fewer round trips, the same transactions.
+"""PostgreSQL: a unit of work's queued rows go with its COMMIT, one round trip (badger.store.pg).
 
 Round trips are counted from libpq's own protocol trace (``PQtrace``): each
 ends with the server's ReadyForQuery message.  PostgreSQL only.
@@ -6,12 +6,10 @@ ends with the server's ReadyForQuery message.  PostgreSQL only.
 
 from __future__ import annotations
 
-import re
 import tempfile
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -38,7 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from badger.store import migrate, pg
+from badger.store import migrate
 from badger.store.db import UnitOfWork, make_engine, make_session_factory
 from badger.store.models import AuditEntry
 from badger.store.prepared import Prepared
@@ -47,7 +45,7 @@ from tests.conftest import PG_URL, _admin_engine, _pg_url
 pytestmark = pytest.mark.postgres
 
 PROBE = Table(
-    "pg_dialect_probe",
+    "pg_commit_probe",
     MetaData(),
     Column("id", Integer, primary_key=True),
     Column("label", String(200), unique=True),
@@ -57,7 +55,6 @@ PROBE = Table(
     Column("amount", Numeric(10, 2)),
 )
 INSERT_PROBE = Prepared(insert(PROBE))
-INSERT_RETURNING = Prepared(insert(PROBE).returning(PROBE.c.id))
 BY_LABEL = Prepared(
     select(PROBE.c.data, PROBE.c.blob, PROBE.c.moment, PROBE.c.amount).where(
         PROBE.c.label == bindparam("label")
@@ -69,8 +66,8 @@ BY_LABEL = Prepared(
 def pg_engine(db_backend) -> Iterator[Any]:
     """A migrated database of this module's own: these tests really commit (audit rows too)."""
     if db_backend != "postgresql":
-        pytest.skip("badger's PostgreSQL dialect")
-    name = f"badger_t_dialect_{uuid.uuid4().hex[:12]}"
+        pytest.skip("the commit query is PostgreSQL's")
+    name = f"badger_t_commit_{uuid.uuid4().hex[:12]}"
     admin = _admin_engine()
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
@@ -118,126 +115,9 @@ class _Trace:
         return trips
 
 
-@contextmanager
-def traced(conn: Any) -> Iterator[list[list[str]]]:
-    """The round trips made on ``conn`` (a Connection) inside the block."""
-    trips: list[list[str]] = []
-    trace = _Trace(conn.connection.dbapi_connection)
-    try:
-        yield trips
-    finally:
-        trips.extend(trace.stop())
-
-
 def _count(engine: Any, label: str) -> int:
     with engine.connect() as conn:
         return len(conn.execute(select(PROBE.c.id).where(PROBE.c.label == label)).all())
-
-
-def test_urls_for_psycopg_get_the_dialect(pg_engine):
-    assert pg.is_badger_dialect(pg_engine.dialect)
-    assert pg_engine.dialect.driver == "psycopg"  # what SQLAlchemy and Prepared key on
-
-
-def test_begin_goes_with_the_first_statement_and_commit_is_one_more_trip(pg_engine):
-    with pg_engine.connect() as conn, traced(conn) as trips:
-        conn.execute(select(PROBE.c.id).where(PROBE.c.label == "none"))
-        conn.execute(select(PROBE.c.id).where(PROBE.c.label == "still none"))
-        conn.commit()
-    assert len(trips) == 3
-    first = " ".join(trips[0])
-    # (BEGIN names the isolation level once SQLAlchemy has set one on the connection.)
-    assert re.match(r'Query "BEGIN( [A-Z ]+)?; SELECT pg_dialect_probe.id', first), first
-    assert "'none'" in first  # rendered client-side, in the same query
-    assert any(m.startswith("Parse") for m in trips[1])  # later ones: server-side binding
-    assert trips[2] == ['Query "COMMIT"']
-
-
-def test_a_rollback_undoes_and_a_commit_keeps(pg_engine):
-    with pg_engine.connect() as conn:
-        # Prepared statements bypass Connection.execute's autobegin: begin here.
-        conn.begin()
-        INSERT_PROBE.run(conn, {"label": "undone"})
-        conn.rollback()
-        conn.begin()
-        INSERT_PROBE.run(conn, {"label": "kept"})
-        conn.commit()
-    assert _count(pg_engine, "undone") == 0
-    assert _count(pg_engine, "kept") == 1
-
-
-def test_a_savepoint_rolls_back_alone(pg_engine):
-    with pg_engine.connect() as conn, conn.begin():
-        INSERT_PROBE.run(conn, {"label": "outer"})
-        savepoint = conn.begin_nested()
-        INSERT_PROBE.run(conn, {"label": "inner"})
-        savepoint.rollback()
-    assert _count(pg_engine, "outer") == 1
-    assert _count(pg_engine, "inner") == 0
-
-
-def test_an_autocommit_connection_commits_each_statement_and_sends_no_begin(pg_engine):
-    with pg_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        with traced(conn) as trips:
-            INSERT_PROBE.run(conn, {"label": "auto"})
-        # not committed by anyone, yet there for everyone
-        assert _count(pg_engine, "auto") == 1
-        assert pg_engine.dialect.detect_autocommit_setting(conn.connection.dbapi_connection)
-    assert not any("BEGIN" in m for trip in trips for m in trip)
-    # Back in the pool the connection is transactional again.
-    with pg_engine.connect() as conn:
-        INSERT_PROBE.run(conn, {"label": "later"})
-        conn.rollback()
-    assert _count(pg_engine, "later") == 0
-
-
-@pytest.mark.parametrize(
-    ("options", "expected"),
-    [
-        ({"isolation_level": "SERIALIZABLE"}, ("serializable", "off")),
-        (
-            {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True},
-            ("repeatable read", "on"),
-        ),
-        ({}, ("read committed", "off")),
-    ],
-)
-def test_the_begin_carries_the_isolation_level_and_read_only(pg_engine, options, expected):
-    with pg_engine.connect().execution_options(**options) as conn:
-        row = conn.execute(
-            text(
-                "SELECT current_setting('transaction_isolation'), current_setting('transaction_read_only')"
-            )
-        ).one()
-        conn.rollback()
-    assert tuple(row) == expected
-
-
-def test_an_engine_wide_isolation_level_is_honoured(pg_engine):
-    serial = make_engine(
-        pg_engine.url.render_as_string(hide_password=False), isolation_level="SERIALIZABLE"
-    )
-    try:
-        with serial.connect() as conn:
-            level = conn.execute(text("SHOW transaction_isolation")).scalar()
-        assert level == "serializable"
-    finally:
-        serial.dispose()
-
-
-def test_an_error_in_the_first_statement_is_sqlalchemys_and_the_connection_recovers(pg_engine):
-    with pg_engine.connect() as conn:
-        conn.begin()
-        INSERT_PROBE.run(conn, {"label": "taken"})
-        conn.commit()
-        conn.begin()
-        with pytest.raises(IntegrityError):
-            INSERT_PROBE.run(conn, {"label": "taken"})  # the first statement, with BEGIN
-        conn.rollback()
-        with pytest.raises(IntegrityError):
-            conn.execute(insert(PROBE).values(label="taken"))  # the same through Connection
-        conn.rollback()
-        assert conn.execute(text("SELECT 1")).scalar() == 1
 
 
 def _uow(engine: Any) -> UnitOfWork:
@@ -364,13 +244,13 @@ _JSON = st.recursive(
 def test_values_rendered_client_side_come_back_as_sent(
     pg_engine, data, blob, moment, amount, label
 ):
-    """The first statement and the commit query render values client-side: nothing may change."""
+    """Values rendered into the commit query come back as the same values bound server-side."""
     values = {"data": data, "blob": blob, "moment": moment, "amount": amount}
     with pg_engine.connect() as conn:
-        conn.execute(text("DELETE FROM pg_dialect_probe"))
+        conn.execute(text("DELETE FROM pg_commit_probe"))
         conn.commit()
     with pg_engine.begin() as conn:
-        # First statement of its transaction: BEGIN and the insert in one query.
+        # Bound server-side, as every statement but the commit query.
         INSERT_PROBE.run(conn, {"label": "first:" + label, **values})
     with _uow(pg_engine) as uow:
         uow.core(text("SELECT 1"))
@@ -397,12 +277,16 @@ def test_a_lost_connection_during_the_commit_query_is_not_pooled_again(pg_engine
         assert conn.execute(text("SELECT 1")).scalar() == 1
 
 
-def test_moment_arithmetic_survives(pg_engine):
-    # An interval literal rendered client-side still compares as a time.
-    with pg_engine.connect() as conn:
-        later = conn.execute(
-            select(bindparam("t", type_=DateTime(timezone=True)) + timedelta(days=1)),
-            {"t": datetime(2026, 1, 1, tzinfo=UTC)},
-        ).scalar()
-        conn.rollback()
-    assert later == datetime(2026, 1, 2, tzinfo=UTC)
+def test_a_unit_of_work_on_an_autocommit_engine_inserts_its_rows_as_before(pg_engine):
+    auto = make_engine(
+        pg_engine.url.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT"
+    )
+    try:
+        with _uow(auto) as uow:
+            uow.insert_later(AuditEntry, _audit("autocommit"))
+    finally:
+        auto.dispose()
+    with pg_engine.connect() as check:
+        assert check.execute(
+            select(AuditEntry.id).where(AuditEntry.subject_id == "autocommit")
+        ).all()
