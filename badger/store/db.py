@@ -434,7 +434,16 @@ class UnitOfWork:
             session.flush()
             later, self._later = self._later, []
             conn = self._connection or session.connection()
-            commit_with(conn, [(_insert_plain(model.__table__), v) for model, v in later])
+            # Table by table in the order each was first queued, as _insert_queued.
+            by_model: dict[type[Any], list[dict[str, Any]]] = {}
+            for model, values in later:
+                by_model.setdefault(model, []).append(values)
+            statements = [
+                (_insert_plain(model.__table__), values)
+                for model, rows in by_model.items()
+                for values in rows
+            ]
+            commit_with(conn, statements)
         else:
             self._insert_queued(session)
         session.commit()

@@ -289,11 +289,11 @@ class _Form:
 def commit_with(conn: Connection, rows: Sequence[tuple[Prepared, Mapping[str, Any]]]) -> None:
     """Run each (statement, one row's values) and commit, in one round trip to PostgreSQL.
 
-    For PostgreSQL through psycopg (``badger.store.pg.commit_with``); what
-    the statements return (an insert's implicit ``RETURNING id``) is dropped.  ``conn``'s transaction is committed on
-    the server; its owner's commit then finds nothing left to do.  Errors
-    come out as SQLAlchemy's, as from :meth:`Prepared.run`; the server has
-    then committed nothing.
+    For PostgreSQL through psycopg (``badger.store.pg.commit_with``): what
+    the statements would return (an insert's implicit ``RETURNING id``) is
+    dropped.  ``conn``'s transaction is committed on the server; its owner's
+    commit then finds nothing left to do.  Errors come out as SQLAlchemy's,
+    as from :meth:`Prepared.run`; the server has then committed nothing.
     """
     dialect = conn.dialect
     statements = []

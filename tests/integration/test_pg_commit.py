@@ -145,14 +145,17 @@ def test_a_unit_of_work_sends_its_queued_rows_with_the_commit(pg_engine):
     assert len(trips) == 1  # three inserts and COMMIT: one query
     (query,) = trips[0]
     assert query.startswith('Query "INSERT INTO audit_log')
-    assert query.count("INSERT INTO audit_log") == 3
+    # The three rows as one multi-row INSERT, nothing returned.
+    assert query.count("INSERT INTO audit_log") == 1
+    assert query.count("'probe.queued'") == 3
+    assert "RETURNING" not in query
     assert query.endswith('COMMIT"')
     with pg_engine.connect() as check:
         details = (
             check.execute(
                 select(AuditEntry.details)
                 .where(AuditEntry.action == "probe.queued")
-                .order_by(AuditEntry.subject_id)
+                .order_by(AuditEntry.id)  # in the order queued
             )
             .scalars()
             .all()
