@@ -215,7 +215,8 @@ def allocate_all(
     One statement takes a slot in each purpose's open list (counter bumped,
     list locked), one inserts the random indexes: an award needs a
     revocation and a suspension entry, in two round trips rather than
-    allocating them one by one (on PostgreSQL in one: :func:`_take_and_place`).  Core statements throughout: nothing here
+    allocating them one by one; on PostgreSQL both are one statement
+    (:func:`_take_and_place`).  Core statements throughout: nothing here
     needs the list rows as objects unless a list has to be opened.
     """
     session = uow.session

@@ -424,26 +424,23 @@ class UnitOfWork:
         """Insert the queued rows and commit.
 
         On PostgreSQL (psycopg), for a session that owns its connection (not
-        one joined to an outer transaction, as tests do),
-        the queued rows and ``COMMIT`` go to the server as one query: one
-        round trip instead of one per table and one for the commit.  The
-        session's own commit then finds the transaction committed and only
-        ends its bookkeeping.
+        one joined to an outer transaction, as tests do), the queued rows and
+        ``COMMIT`` go to the server as one query: one round trip instead of
+        one per table and one for the commit.  The session's own commit then
+        finds the transaction committed and only ends its bookkeeping.
         """
         if self._later and self._commits_with_rows(session):
             session.flush()
             later, self._later = self._later, []
             conn = self._connection or session.connection()
-            # Table by table in the order each was first queued, as _insert_queued.
-            by_model: dict[type[Any], list[dict[str, Any]]] = {}
-            for model, values in later:
-                by_model.setdefault(model, []).append(values)
-            statements = [
-                (_insert_plain(model.__table__), values)
-                for model, rows in by_model.items()
-                for values in rows
-            ]
-            commit_with(conn, statements)
+            commit_with(
+                conn,
+                [
+                    (_insert_plain(model.__table__), values)
+                    for model, rows in _by_model(later).items()
+                    for values in rows
+                ],
+            )
         else:
             self._insert_queued(session)
         session.commit()
@@ -459,15 +456,23 @@ class UnitOfWork:
     def _insert_queued(self, session: Session) -> None:
         later, self._later = self._later, []
         self._marks = {t: (0, loaded) for t, (_later, loaded) in self._marks.items()}
-        by_model: dict[type[Any], list[dict[str, Any]]] = {}
-        for model, values in later:
-            by_model.setdefault(model, []).append(values)
+        by_model = _by_model(later)
         if not by_model:
             return
         conn = self._connection or session.connection()
         for model, rows in by_model.items():
             # Core, not ORM bulk insert: nothing to track, a fraction of the cost.
             _insert_plain(model.__table__).run(conn, rows)
+
+
+def _by_model(
+    later: list[tuple[type[Any], dict[str, Any]]],
+) -> dict[type[Any], list[dict[str, Any]]]:
+    """Queued rows table by table, tables in the order first queued, rows in queue order."""
+    by_model: dict[type[Any], list[dict[str, Any]]] = {}
+    for model, values in later:
+        by_model.setdefault(model, []).append(values)
+    return by_model
 
 
 _UOW = "badger.unit_of_work"
