@@ -41,29 +41,60 @@ def commit_with(dbapi_connection: Any, statements: Sequence[tuple[str, Any]]) ->
     On a connection in a transaction (psycopg starts one first if none is
     open, as for any statement).  Raises the driver's error if a statement
     or the commit fails; the server then has run nothing after the failing
-    statement, and committed nothing.
+    statement, and committed nothing.  Rows beyond :data:`MAX_QUERY_CHARS`
+    of SQL (a bulk chunk of awards with large badge images) go ahead in
+    queries of their own, so the text held in memory stays bounded.
     """
     renderer = _client_side(dbapi_connection)
     encoding = dbapi_connection.info.encoding
-    parts = []
-    for sql, group in itertools.groupby(statements, key=lambda statement: statement[0]):
-        rows = [params for _, params in group]
-        insert = _SINGLE_ROW_INSERT.fullmatch(sql)
-        if insert is None:
-            parts.extend(renderer.mogrify(sql, params) for params in rows)
-        else:
-            # Consecutive rows of one insert: one multi-row INSERT, which the
-            # server parses and plans once (an implicit RETURNING dropped:
-            # nothing reads it).
-            head, values = insert.group("head", "values")
-            parts.append(head + ", ".join(renderer.mogrify(values, params) for params in rows))
-    parts.append("COMMIT")
     cursor = dbapi_connection.cursor()
+    parts: list[str] = []
+    size = 0
+
+    def add(part: str) -> None:
+        nonlocal size
+        if parts and size + len(part) > MAX_QUERY_CHARS:
+            _send(cursor, parts, encoding)
+            parts.clear()
+            size = 0
+        parts.append(part)
+        size += len(part)
+
     try:
-        # Never prepared: the server cannot prepare several statements.
-        cursor.execute("; ".join(parts).encode(encoding), prepare=False)
+        for sql, group in itertools.groupby(statements, key=lambda statement: statement[0]):
+            rows = [params for _, params in group]
+            insert = _SINGLE_ROW_INSERT.fullmatch(sql)
+            if insert is None:
+                for params in rows:
+                    add(renderer.mogrify(sql, params))
+                continue
+            # Consecutive rows of one insert: multi-row INSERTs, which the
+            # server parses and plans once each (an implicit RETURNING
+            # dropped: nothing reads it).
+            head, values = insert.group("head", "values")
+            tuples: list[str] = []
+            length = len(head)
+            for params in rows:
+                row = renderer.mogrify(values, params)
+                if tuples and length + len(row) > MAX_QUERY_CHARS:
+                    add(head + ", ".join(tuples))
+                    tuples, length = [], len(head)
+                tuples.append(row)
+                length += len(row) + 2
+            add(head + ", ".join(tuples))
+        parts.append("COMMIT")
+        _send(cursor, parts, encoding)
     finally:
         cursor.close()
+
+
+# The SQL text one commit query may hold before the rows so far go ahead.
+MAX_QUERY_CHARS = 4 * 1024 * 1024
+
+
+def _send(cursor: Any, parts: list[str], encoding: str) -> None:
+    # Never prepared: the server cannot prepare several statements.
+    cursor.execute("; ".join(parts).encode(encoding), prepare=False)
 
 
 # ``INSERT INTO t (a, b) VALUES (%(a)s, %(b)s)`` as SQLAlchemy compiles a

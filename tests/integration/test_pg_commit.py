@@ -36,7 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from badger.store import migrate
+from badger.store import migrate, pg
 from badger.store.db import UnitOfWork, make_engine, make_session_factory
 from badger.store.models import AuditEntry
 from badger.store.prepared import Prepared
@@ -162,6 +162,48 @@ def test_a_unit_of_work_sends_its_queued_rows_with_the_commit(pg_engine):
         )
     assert details == [{"n": n, "quote": "it's 100% \\ fine"} for n in range(3)]
     assert _count(pg_engine, "first") == 1
+
+
+def test_queued_rows_beyond_the_query_size_go_ahead_in_queries_of_their_own(pg_engine, monkeypatch):
+    monkeypatch.setattr(pg, "MAX_QUERY_CHARS", 600)  # about two audit rows a query
+    uow = _uow(pg_engine)
+    with uow:
+        INSERT_PROBE.run(uow.connection(), {"label": "big"})
+        for n in range(7):
+            uow.insert_later(AuditEntry, {**_audit(f"big{n}"), "details": {"pad": "x" * 80}})
+        trace = _Trace(uow.connection().connection.dbapi_connection)
+    trips = trace.stop()
+    queries = [q for trip in trips for q in trip]
+    assert len(queries) > 2
+    assert all(len(q) < 2 * 600 for q in queries)
+    assert [q.endswith('COMMIT"') for q in queries] == [False] * (len(queries) - 1) + [True]
+    assert sum(q.count("'big") for q in queries) == 7
+    with pg_engine.connect() as check:
+        subjects = (
+            check.execute(
+                select(AuditEntry.subject_id)
+                .where(AuditEntry.subject_id.like("big%"))
+                .order_by(AuditEntry.id)
+            )
+            .scalars()
+            .all()
+        )
+    assert subjects == [f"big{n}" for n in range(7)]
+
+
+def test_a_failure_in_a_later_part_of_a_split_commit_leaves_nothing(pg_engine, monkeypatch):
+    monkeypatch.setattr(pg, "MAX_QUERY_CHARS", 600)
+    with pg_engine.begin() as conn:
+        INSERT_PROBE.run(conn, {"label": "taken later"})
+    uow = _uow(pg_engine)
+    with pytest.raises(IntegrityError), uow:
+        for n in range(5):
+            uow.insert_later(AuditEntry, {**_audit(f"split{n}"), "details": {"pad": "x" * 80}})
+        uow._later.append((_ProbeModel, {"label": "taken later"}))  # fails last
+    with pg_engine.connect() as check:
+        assert not check.execute(
+            select(AuditEntry.id).where(AuditEntry.subject_id.like("split%"))
+        ).all()
 
 
 def test_a_queued_row_that_fails_leaves_nothing_committed(pg_engine):
