@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import JSON, bindparam, literal_column, null, select, type_coerce, union_all
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import contains_eager
 
@@ -240,8 +240,28 @@ _HELD_BY = Prepared(_HELD.where(Award.learner_id == bindparam("learner_id")))
 _EVENTS = select(EventRow.kind, EventRow.occurred_at, EventRow.public_id, EventRow.data).where(
     EventRow.learner_id == bindparam("learner_id")
 )
-_EVENTS_OF_KINDS = Prepared(_EVENTS.where(EventRow.kind.in_(bindparam("kinds", expanding=True))))
+_OF_KINDS = EventRow.kind.in_(bindparam("kinds", expanding=True))
 _ALL_EVENTS = Prepared(_EVENTS)
+# What a rule on events reads, held badges and events of its kinds, in one
+# statement (one round trip): each row is an award (fact 'a') or an event
+# ('e'), the columns the other kind has not left NULL.
+_HELD_AND_EVENTS = Prepared(
+    union_all(
+        _HELD.add_columns(type_coerce(null(), JSON).label("data"))
+        .add_columns(literal_column("'a'").label("fact"))
+        .where(Award.learner_id == bindparam("learner_id")),
+        select(
+            null(),
+            EventRow.kind,
+            EventRow.occurred_at,
+            EventRow.public_id,
+            null(),
+            null(),
+            EventRow.data,
+            literal_column("'e'"),
+        ).where(EventRow.learner_id == bindparam("learner_id"), _OF_KINDS),
+    )
+)
 _EVENT_BY_KEY = Prepared(
     select(EventRow.public_id).where(EventRow.idempotency_key == bindparam("key"))
 )
@@ -259,9 +279,21 @@ def _load_facts(
     session = uow.session
     held: set[int] = set()
     awards = []
-    for achievement_id, slug, issued_on, public_id, status, cycle_key in uow.core(
-        _HELD_BY, {"learner_id": learner_id}
-    ):
+    events: tuple[CompletionEvent, ...] = ()
+    if needs is not None and needs.event_kinds:
+        # The usual case (a rule on events): badges and events in one query.
+        rows = uow.core(
+            _HELD_AND_EVENTS, {"learner_id": learner_id, "kinds": sorted(needs.event_kinds)}
+        ).all()
+        held_rows = [row[:6] for row in rows if row[7] == "a"]
+        events = tuple(
+            CompletionEvent(kind, occurred_at, public_id, data or {})
+            for _, kind, occurred_at, public_id, _, _, data, fact in rows
+            if fact == "e"
+        )
+    else:
+        held_rows = uow.core(_HELD_BY, {"learner_id": learner_id}).all()
+    for achievement_id, slug, issued_on, public_id, status, cycle_key in held_rows:
         if cycle_key == "":
             held.add(achievement_id)
         if status != "revoked":
@@ -281,18 +313,12 @@ def _load_facts(
                 activities.append(
                     ApprovedActivity(sub.public_id, reviewed, sub.credits, sub.category)
                 )
-    events: tuple[CompletionEvent, ...] = ()
-    if needs is None or needs.event_kinds:
-        rows = (
-            uow.core(_ALL_EVENTS, {"learner_id": learner_id})
-            if needs is None
-            else uow.core(
-                _EVENTS_OF_KINDS, {"learner_id": learner_id, "kinds": sorted(needs.event_kinds)}
-            )
-        )
+    if needs is None:
         events = tuple(
             CompletionEvent(kind, occurred_at, public_id, data or {})
-            for kind, occurred_at, public_id, data in rows
+            for kind, occurred_at, public_id, data in uow.core(
+                _ALL_EVENTS, {"learner_id": learner_id}
+            )
         )
     return held, Facts(tuple(awards), tuple(evidence), events, tuple(activities))
 
