@@ -244,7 +244,7 @@ _OF_KINDS = EventRow.kind.in_(bindparam("kinds", expanding=True))
 _ALL_EVENTS = Prepared(_EVENTS)
 # What a rule on events reads, held badges and events of its kinds, in one
 # statement (one round trip): each row is an award (fact 'a') or an event
-# ('e'), the columns the other kind has not left NULL.
+# ('e'), NULL in the columns only the other kind has.
 _HELD_AND_EVENTS = Prepared(
     union_all(
         _HELD.add_columns(type_coerce(null(), JSON).label("data"))
