@@ -13,10 +13,10 @@ lookup + evaluation), an event that completes a badge with signing replaced by
 a stub (the target; from new learners, then from learners seen before), and
 the same with the real eight signed renderings.  Each
 line also gives the SQL statements sent per event.  On PostgreSQL the
-round trips per event are counted too (libpq's protocol trace: badger's
-dialect sends BEGIN with the first statement and the queued rows with
-COMMIT, ``badger.store.pg``), and one more figure puts the server process on
-the awarding thread's core: on this VM a round trip between two cores costs
+round trips per event are counted too (libpq's protocol trace; the queued
+rows go with COMMIT in one query, ``badger.store.pg``), the commit query is
+timed, and one more figure puts the server process on the awarding thread's
+core: on this VM a round trip between two cores costs
 ~0.45 ms of wall time and ~0.2 ms of the client's CPU, ten times a round
 trip within one core (``pin_database_backends``).
 """
