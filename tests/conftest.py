@@ -13,6 +13,7 @@ import os
 import re
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -164,13 +165,10 @@ def connection(engine: Engine) -> Iterator[Any]:
     conn.close()
 
 
-@pytest.fixture
-def fresh_database_url(db_backend: str, tmp_path: Path, engine: Engine) -> Iterator[str]:
-    """An empty database of the current backend (for migrations and the CLI)."""
-    if db_backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'fresh.db'}"
-        return
-    name = f"badger_t_{uuid.uuid4().hex[:12]}"
+@contextmanager
+def scratch_database(prefix: str = "badger_t") -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL database on the test server, dropped afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = _admin_engine()
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
@@ -180,6 +178,16 @@ def fresh_database_url(db_backend: str, tmp_path: Path, engine: Engine) -> Itera
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture
+def fresh_database_url(db_backend: str, tmp_path: Path, engine: Engine) -> Iterator[str]:
+    """An empty database of the current backend (for migrations and the CLI)."""
+    if db_backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'fresh.db'}"
+        return
+    with scratch_database() as url:
+        yield url
 
 
 @pytest.fixture

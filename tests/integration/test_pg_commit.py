@@ -7,7 +7,6 @@ ends with the server's ReadyForQuery message.  PostgreSQL only.
 from __future__ import annotations
 
 import tempfile
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -30,7 +29,6 @@ from sqlalchemy import (
     Table,
     bindparam,
     insert,
-    make_url,
     select,
     text,
 )
@@ -40,7 +38,7 @@ from badger.store import migrate, pg
 from badger.store.db import UnitOfWork, make_engine, make_session_factory
 from badger.store.models import AuditEntry
 from badger.store.prepared import Prepared
-from tests.conftest import PG_URL, _admin_engine, _pg_url
+from tests.conftest import scratch_database
 
 pytestmark = pytest.mark.postgres
 
@@ -67,20 +65,14 @@ def pg_engine(db_backend) -> Iterator[Any]:
     """A migrated database of this module's own: these tests really commit (audit rows too)."""
     if db_backend != "postgresql":
         pytest.skip("the commit query is PostgreSQL's")
-    name = f"badger_t_commit_{uuid.uuid4().hex[:12]}"
-    admin = _admin_engine()
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    own = make_engine(make_url(_pg_url(PG_URL)).set(database=name).render_as_string(False))
-    try:
-        migrate.upgrade(own)
-        PROBE.create(own)
-        yield own
-    finally:
-        own.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database("badger_t_commit") as url:
+        own = make_engine(url)
+        try:
+            migrate.upgrade(own)
+            PROBE.create(own)
+            yield own
+        finally:
+            own.dispose()
 
 
 class _Trace:
@@ -199,7 +191,7 @@ def test_a_failure_in_a_later_part_of_a_split_commit_leaves_nothing(pg_engine, m
     with pytest.raises(IntegrityError), uow:
         for n in range(5):
             uow.insert_later(AuditEntry, {**_audit(f"split{n}"), "details": {"pad": "x" * 80}})
-        uow._later.append((_ProbeModel, {"label": "taken later"}))  # fails last
+        uow.insert_later(_ProbeModel, {"label": "taken later"})  # fails last
     with pg_engine.connect() as check:
         assert not check.execute(
             select(AuditEntry.id).where(AuditEntry.subject_id.like("split%"))
@@ -214,7 +206,7 @@ def test_a_queued_row_that_fails_leaves_nothing_committed(pg_engine):
         INSERT_PROBE.run(uow.connection(), {"label": "before the failure"})
         uow.insert_later(AuditEntry, _audit("lost"))
         # A duplicate label, queued: fails inside the commit query.
-        uow._later.append((_ProbeModel, {"label": "dup"}))
+        uow.insert_later(_ProbeModel, {"label": "dup"})
         uow.insert_later(AuditEntry, _audit("after"))
     assert _count(pg_engine, "before the failure") == 0
     with pg_engine.connect() as check:
