@@ -429,10 +429,10 @@ class UnitOfWork:
         one per table and one for the commit.  The session's own commit then
         finds the transaction committed and only ends its bookkeeping.
         """
-        if self._later and self._commits_with_rows(session):
+        conn = self._commit_query_connection(session) if self._later else None
+        if conn is not None:
             session.flush()
             later, self._later = self._later, []
-            conn = self._connection or session.connection()
             commit_with(
                 conn,
                 [
@@ -445,13 +445,17 @@ class UnitOfWork:
             self._insert_queued(session)
         session.commit()
 
-    def _commits_with_rows(self, session: Session) -> bool:
+    def _commit_query_connection(self, session: Session) -> Connection | None:
+        """The connection to send the queued rows with ``COMMIT`` on, if this transaction can."""
         if not isinstance(session.bind, Engine) or session.in_nested_transaction():
-            return False
+            return None
         conn = self._connection or session.connection()
-        return pg.merges_commit(conn.dialect) and not conn.dialect.detect_autocommit_setting(
+        dialect = conn.dialect
+        if not pg.merges_commit(dialect) or dialect.detect_autocommit_setting(
             conn.connection.dbapi_connection
-        )
+        ):
+            return None
+        return conn
 
     def _insert_queued(self, session: Session) -> None:
         later, self._later = self._later, []

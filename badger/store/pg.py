@@ -6,9 +6,9 @@ simple-protocol query, one round trip, instead of one per table and one
 for the commit (several queries past :data:`MAX_QUERY_CHARS`); the rows of
 one table go in as one multi-row ``INSERT``.  Their values are rendered
 into the query by psycopg's own ``ClientCursor.mogrify`` (the quoting
-psycopg uses for its client-side binding cursors).  If any statement fails, the server skips the rest,
-``COMMIT`` included, and the transaction is rolled back as after any
-failure.  psycopg reads the transaction status from the server, so its
+psycopg uses for its client-side binding cursors).  If any statement
+fails, the server skips the rest, ``COMMIT`` included, and the transaction
+is rolled back as after any failure.  psycopg reads the transaction status from the server, so its
 ``commit()`` afterwards finds nothing open and sends nothing.
 
 Measured on the 2-core development VM (awards with and without this,

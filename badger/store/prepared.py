@@ -300,19 +300,20 @@ def commit_with(conn: Connection, rows: Sequence[tuple[Prepared, Mapping[str, An
     for prepared, values in rows:
         form = prepared._form(dialect, values)
         statements.append((form.sql, form.bind(values)))
-    sql = "; ".join([*(s for s, _ in statements), "COMMIT"])
-    parameters = [p for _, p in statements]
-    dbapi_connection = conn.connection.dbapi_connection
+
+    def described() -> tuple[str, list[Any]]:  # for listeners and errors only
+        return "; ".join([*(s for s, _ in statements), "COMMIT"]), [p for _, p in statements]
+
     dispatch = conn.dispatch
     observed = bool(dispatch.before_cursor_execute or dispatch.after_cursor_execute)
     try:
         if observed:
-            dispatch.before_cursor_execute(conn, None, sql, parameters, None, True)
-        pg.commit_with(dbapi_connection, statements)
+            dispatch.before_cursor_execute(conn, None, *described(), None, True)
+        pg.commit_with(conn.connection.dbapi_connection, statements)
         if observed:
-            dispatch.after_cursor_execute(conn, None, sql, parameters, None, True)
+            dispatch.after_cursor_execute(conn, None, *described(), None, True)
     except dialect.loaded_dbapi.Error as exc:
-        raise _wrapped(conn, exc, None, sql, parameters, True) from exc
+        raise _wrapped(conn, exc, None, *described(), True) from exc
 
 
 def _wrapped(
