@@ -4,10 +4,18 @@
 BADGER_* environment; ``badger serve --workers N`` runs the same through
 gunicorn's Python API.  A configuration error stops the server with its
 one-line message instead of a traceback.
+
+gunicorn loses a stop signal that reaches a worker between its fork and its
+own signal handlers (benoitc/gunicorn#1910): the worker then lingers until
+the arbiter's graceful timeout (30 s) runs out.  :func:`on_starting` closes
+that window; ``gunicorn -c python:badger.wsgi`` installs it, as does
+``badger serve --workers N``.
 """
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 from typing import Any
 
@@ -34,6 +42,54 @@ def _warm_up(app: Flask) -> None:
     context = app.extensions.get("badger")
     if context is not None:
         awarding.warm_up(context)
+
+
+# The signals an arbiter sends its workers to stop them.
+STOP_SIGNALS = frozenset({signal.SIGTERM, signal.SIGINT, signal.SIGQUIT})
+
+
+class _ForkGuard:
+    """Stop signals stay blocked across a fork; the child gets them back with
+    their default action, so one sent before the worker's own handlers exist
+    ends it instead of running the parent's handler (which queues the signal
+    for a loop the child never runs)."""
+
+    installed = False
+    forking = False  # set in the parent just before fork; the child inherits it
+
+    @classmethod
+    def install(cls) -> None:
+        if not cls.installed:
+            os.register_at_fork(
+                before=cls._before,
+                after_in_parent=cls._after_in_parent,
+                after_in_child=cls._after_in_child,
+            )
+            cls.installed = True
+
+    @classmethod
+    def _before(cls) -> None:
+        cls.forking = True
+        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+
+    @classmethod
+    def _after_in_parent(cls) -> None:
+        cls.forking = False
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+
+    @classmethod
+    def _after_in_child(cls) -> None:
+        if not cls.forking:
+            return
+        cls.forking = False
+        for sig in STOP_SIGNALS:
+            signal.signal(sig, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+
+
+def on_starting(server: Any) -> None:
+    """gunicorn server hook: runs in the arbiter before it forks any worker."""
+    _ForkGuard.install()
 
 
 def _dispose_inherited_pool(app: Flask) -> Any:
@@ -69,6 +125,7 @@ class GunicornApplication(BaseApplication):  # type: ignore[misc]
         # each worker must open its own connections, never share the parent's.
         self.cfg.set("post_fork", _dispose_inherited_pool(self.app))
         self.cfg.set("post_worker_init", _warm_up_worker(self.app))
+        self.cfg.set("on_starting", on_starting)
 
     def load(self) -> Flask:
         return self.app

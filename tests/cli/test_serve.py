@@ -1,5 +1,6 @@
 """`badger serve` really serves: the development server and gunicorn workers."""
 
+import signal
 import socket
 import subprocess
 import sys
@@ -66,9 +67,53 @@ def test_serve_answers_health_and_home(instance, tmp_path, workers):
         _, home = _wait_for(f"http://127.0.0.1:{port}/", proc)
         assert b"Social Media Strategists" in home
     finally:
-        proc.terminate()
-        output = proc.communicate(timeout=20)[0].decode()
+        output = _stop(proc)
     assert f"serving http://127.0.0.1:{port}/" in output
+
+
+def _stop(proc: subprocess.Popen, timeout: float = 20) -> str:
+    """SIGTERM, and the server's output once it has exited; a server that
+    outlives ``timeout`` is killed (never left running) and fails the test."""
+    proc.terminate()
+    try:
+        return proc.communicate(timeout=timeout)[0].decode()
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        output = proc.communicate()[0].decode()
+        raise AssertionError(f"still running {timeout}s after SIGTERM:\n{output}") from None
+
+
+_FORK_RACE = """
+import os, signal, sys, time
+from badger.wsgi import on_starting
+
+handled = []
+signal.signal(signal.SIGTERM, lambda *_: handled.append(True))  # as gunicorn's arbiter does
+on_starting(None)
+pid = os.fork()
+if pid == 0:
+    time.sleep(10)  # a worker not yet past its own signal set-up
+    os._exit(0)
+os.kill(pid, signal.SIGTERM)
+_, status = os.waitpid(pid, 0)
+blocked = signal.pthread_sigmask(signal.SIG_BLOCK, [])
+os.kill(os.getpid(), signal.SIGTERM)
+print(os.WIFSIGNALED(status) and os.WTERMSIG(status), signal.SIGTERM in blocked, handled)
+"""
+
+
+def test_a_stop_signal_right_after_fork_ends_the_child(tmp_path):
+    # gunicorn#1910: the child used to run the parent's handler, which only
+    # queues the signal, and lingered until the arbiter's graceful timeout.
+    result = subprocess.run(
+        [sys.executable, "-c", _FORK_RACE],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=8,
+        cwd=tmp_path,
+    )
+    assert result.stdout.split() == [str(int(signal.SIGTERM)), "False", "[True]"]
 
 
 def test_serve_with_bad_config_exits_with_one_line(tmp_path):
