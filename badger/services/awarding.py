@@ -30,9 +30,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, bindparam, literal_column, null, select, type_coerce, union_all
+from sqlalchemy import (
+    JSON,
+    bindparam,
+    inspect,
+    literal_column,
+    null,
+    select,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm.attributes import set_committed_value
 
 from badger.domain.errors import Conflict, NotFound, ValidationError
 from badger.domain.recipients import parse_identifier
@@ -96,6 +105,8 @@ class RuleIndex:
     # once, kept detached (``achievement_row``): valid as long as the index is.
     rows: dict[int, Achievement] = field(default_factory=dict)
     awarded_once: set[int] = field(default_factory=set)
+    # Issuers (few) of the achievements awarded, kept detached the same way.
+    issuers: dict[int, Issuer] = field(default_factory=dict)
 
     def add(self, achievement_id: int, slug: str, rule: Rule) -> None:
         self.rules[achievement_id] = (slug, rule)
@@ -165,12 +176,12 @@ def rule_index(ctx: Context, uow: UnitOfWork) -> RuleIndex:
     return index
 
 
-_ACHIEVEMENT_ROW = (
-    select(Achievement)
-    .join(Issuer)
-    .options(contains_eager(Achievement.issuer))
-    .where(Achievement.id == bindparam("achievement_id"))
+# Core selects, not an ORM query with the issuer joined eagerly: the ORM
+# layer cost more client time than the round trip.
+_ACHIEVEMENT_ROW = Prepared(
+    select(Achievement.__table__).where(Achievement.id == bindparam("achievement_id"))
 )
+_ISSUER_ROW = Prepared(select(Issuer.__table__).where(Issuer.id == bindparam("issuer_id")))
 
 
 def achievement_row(uow: UnitOfWork, index: RuleIndex, achievement_id: int) -> Achievement:
@@ -180,16 +191,26 @@ def achievement_row(uow: UnitOfWork, index: RuleIndex, achievement_id: int) -> A
     achievement awarded a second time since the index was built is kept
     with the index, as a copy that belongs to no session (a rollback of this
     transaction must not expire it; any thread may read it, none writes it);
-    one awarded once is not worth the copy.  The index is rebuilt when any
-    achievement or issuer changes: in this process at once, in the others
-    within INDEX_RECHECK_SECONDS, as for the rules themselves.
+    one awarded once is not worth the copy.  The issuer is kept from its
+    first award on.  The index is rebuilt when any achievement or issuer
+    changes: in this process at once, in the others within
+    INDEX_RECHECK_SECONDS, as for the rules themselves.
     """
     row = index.rows.get(achievement_id)
     if row is not None:
         return row
-    row = uow.session.scalar(_ACHIEVEMENT_ROW, {"achievement_id": achievement_id})
-    if row is None:  # deleted since the index was built
+    found = uow.core(_ACHIEVEMENT_ROW, {"achievement_id": achievement_id}).first()
+    if found is None:  # deleted since the index was built
         raise NotFound(f"no achievement {achievement_id}")
+    row = uow.attach_loaded(Achievement, found)
+    if "issuer" not in inspect(row).dict:  # not one this session had loaded already
+        issuer = index.issuers.get(row.issuer_id)
+        if issuer is None:
+            issuer = uow.attach_loaded(
+                Issuer, uow.core(_ISSUER_ROW, {"issuer_id": row.issuer_id}).one()
+            )
+            index.issuers[row.issuer_id] = detached_copy(issuer)
+        set_committed_value(row, "issuer", issuer)
     if achievement_id in index.awarded_once:
         index.rows[achievement_id] = detached_copy(row, related=("issuer",))
     else:

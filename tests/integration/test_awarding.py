@@ -1,9 +1,10 @@
 """Events in, awards out: rules, cascades, idempotency and exactly-once under concurrency."""
 
+import re
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 
 from badger.domain.achievements import AchievementSpec
 from badger.domain.errors import ValidationError
@@ -348,6 +349,32 @@ def test_automatic_awards_carry_the_issuer_and_achievement_as_they_are_now(initi
     ).awarded
     assert _signed_names(initialized, third.public_id) == ("Renamed Institute", "Ethics, Revised")
     assert initialized.extras["rule_index"].version > version
+
+
+def test_the_issuer_is_read_once_for_first_awards_of_several_achievements(initialized):
+    for course in ("a-101", "b-101", "c-101"):
+        rule = {
+            **QUIZ_RULE,
+            "where": [{**QUIZ_RULE["where"][0], "value": course}, QUIZ_RULE["where"][1]],
+        }
+        define(initialized, course.split("-")[0] + "-unit", rule)
+    assert send(initialized, "i1", course="a-101", score=90).awarded
+    issuer_reads = []
+
+    def count(_conn, _cursor, statement, *_):
+        if re.search(r"\b(FROM|JOIN) issuer\b", statement):
+            issuer_reads.append(statement)
+
+    event.listen(initialized.engine, "before_cursor_execute", count)
+    try:  # the first award of another achievement of the same issuer
+        assert send(initialized, "i2", course="b-101", score=90).awarded
+    finally:
+        event.remove(initialized.engine, "before_cursor_execute", count)
+    assert issuer_reads == []
+    # An issuer edit rebuilds the index, the issuer kept with it included.
+    rename_issuer(initialized, "Renamed Institute")
+    (award,) = send(initialized, "i3", course="c-101", score=90).awarded
+    assert _signed_names(initialized, award.public_id) == ("Renamed Institute", "C Unit")
 
 
 def test_an_issuer_edit_moves_the_catalog_version(initialized):
