@@ -16,9 +16,10 @@ line also gives the SQL statements sent per event.  On PostgreSQL the
 round trips per event are counted too (libpq's protocol trace; the queued
 rows go with COMMIT in one query, ``badger.store.pg``), the commit query is
 timed, and one more figure puts the server process on the awarding thread's
-core: on this VM a round trip between two cores costs
-~0.45 ms of wall time and ~0.2 ms of the client's CPU, ten times a round
-trip within one core (``pin_database_backends``).
+core (``pin_database_backends``).  How fast a round trip is varies with the
+host: on the 2-core development VM a bare ``select 1`` took 0.04-0.08 ms
+(p99 0.1-0.26 ms) either way on 2026-12-03, on noisier days up to ~0.45 ms
+between the two cores.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import psycopg
 from psycopg import pq
 from sqlalchemy import event
 from throwaway import (
@@ -77,6 +79,33 @@ def round_trips(engine: Any, run: Callable[[], object], events: int = 20) -> flo
         trips += sum(1 for line in sink if line.startswith(b"B") and b"\tReadyForQuery" in line)
         sink.close()
     return trips / events
+
+
+def time_in_waits(run: Callable[[], object], events: int) -> tuple[float, float, float]:
+    """Per event while ``run`` sends ``events`` events: psycopg's waits for the
+    server (how many, their wall time, the client CPU spent inside them).
+
+    The wall time inside the waits is the server's work plus the round trips;
+    the awarding thread's CPU outside them is the client's own share.
+    """
+    totals = [0, 0.0, 0.0]
+    real_wait = psycopg.Connection.wait
+
+    def wait(self: Any, *args: Any, **kwargs: Any) -> Any:
+        started, cpu = time.perf_counter(), time.thread_time()
+        try:
+            return real_wait(self, *args, **kwargs)
+        finally:
+            totals[0] += 1
+            totals[1] += (time.perf_counter() - started) * 1000
+            totals[2] += (time.thread_time() - cpu) * 1000
+
+    psycopg.Connection.wait = wait  # type: ignore[method-assign]
+    try:
+        run()
+    finally:
+        psycopg.Connection.wait = real_wait  # type: ignore[method-assign]
+    return totals[0] / events, totals[1] / events, totals[2] / events
 
 
 def main() -> None:
@@ -192,6 +221,15 @@ def main() -> None:
                 f"learners seen before: "
                 f"{round_trips(ctx.engine, lambda: timed(20, 90, 'trips-known', known)):.1f}"
                 "  (libpq's protocol trace, 20 untimed events each)"
+            )
+            stub_cpu = statistics.mean(timed(events, 90, "waits")[1])
+            n_waits, in_waits, cpu_in_waits = time_in_waits(
+                lambda: timed(events, 90, "waits-timed"), events
+            )
+            print(
+                f"  waiting for PostgreSQL per award: {n_waits:.1f} waits, {in_waits:.2f} ms "
+                f"(server work and round trips; {cpu_in_waits:.2f} ms of it client CPU); "
+                f"client CPU outside the waits {stub_cpu - cpu_in_waits:.2f} ms (means)"
             )
             if pin_database_backends(ctx.engine):
                 timed(min(events, 20), 10, "pinned-warm")
