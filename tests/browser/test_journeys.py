@@ -93,7 +93,9 @@ def test_achievement_to_verified_badge(browse, live_server):
     assert after == min(before + 2, required)
 
     # 5. The learner opens the share page and takes the public link.
-    card.get_by_role("link", name=name).click()
+    # Wait for the page: is_visible() answers at once, mid-navigation.
+    with learner.expect_navigation():
+        card.get_by_role("link", name=name).click()
     assert learner.get_by_role("heading", name=name, level=1).is_visible()
     assert learner.get_by_role("link", name="Add to LinkedIn profile").is_visible()
     public_url = learner.get_by_role("link", name=re.compile("^Badge page:")).get_attribute("href")
