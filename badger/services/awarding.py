@@ -247,6 +247,13 @@ def learner_facts(uow: UnitOfWork, learner_id: int) -> Facts:
     return _load_facts(uow, learner_id, None)[1]
 
 
+@dataclass
+class _Loaded:
+    """What an evaluation's queries of facts read besides the facts."""
+
+    open_cycle_ids: list[int] | None = None  # None: not read
+
+
 # The statements every event runs, built once (building one costs more than
 # SQLite takes to run it; the compiled form is cached by SQLAlchemy either way).
 _HELD = select(
@@ -265,7 +272,9 @@ _OF_KINDS = EventRow.kind.in_(bindparam("kinds", expanding=True))
 _ALL_EVENTS = Prepared(_EVENTS)
 # What a rule on events reads, held badges and events of its kinds, in one
 # statement (one round trip): each row is an award (fact 'a') or an event
-# ('e'), NULL in the columns only the other kind has.
+# ('e'), NULL in the columns only the other kind has; with them the
+# learner's open certification cycles ('c', the id first), which an award
+# then checks for renewal (cycles.after_award): one round trip less.
 _HELD_AND_EVENTS = Prepared(
     union_all(
         _HELD.add_columns(type_coerce(null(), JSON).label("data"))
@@ -281,6 +290,9 @@ _HELD_AND_EVENTS = Prepared(
             EventRow.data,
             literal_column("'e'"),
         ).where(EventRow.learner_id == bindparam("learner_id"), _OF_KINDS),
+        cycles.OPEN_CYCLE_IDS.add_columns(
+            null(), null(), null(), null(), null(), null(), literal_column("'c'")
+        ),
     )
 )
 _EVENT_BY_KEY = Prepared(
@@ -289,13 +301,14 @@ _EVENT_BY_KEY = Prepared(
 
 
 def _load_facts(
-    uow: UnitOfWork, learner_id: int, needs: Dependencies | None
+    uow: UnitOfWork, learner_id: int, needs: Dependencies | None, loaded: _Loaded | None = None
 ) -> tuple[set[int], Facts]:
     """The achievements held in the default cycle, and the facts ``needs`` reads (all if None).
 
     A rule reads events of the kinds in its dependencies only, and
     submissions only when it depends on evidence or activities, so the facts
-    left out cannot change its outcome.
+    left out cannot change its outcome.  ``loaded`` gets the learner's open
+    certification cycles when the query of a rule on events read them.
     """
     session = uow.session
     held: set[int] = set()
@@ -307,6 +320,8 @@ def _load_facts(
             _HELD_AND_EVENTS, {"learner_id": learner_id, "kinds": sorted(needs.event_kinds)}
         ).all()
         held_rows = [row[:6] for row in rows if row[7] == "a"]
+        if loaded is not None:
+            loaded.open_cycle_ids = [row[0] for row in rows if row[7] == "c"]
         events = tuple(
             CompletionEvent(kind, occurred_at, public_id, data or {})
             for _, kind, occurred_at, public_id, _, _, data, fact in rows
@@ -376,6 +391,7 @@ def evaluate(
     outcomes: dict[str, Outcome] = {}
     pending = index.affected(triggers)
     recipient = (learner, _primary_identifier(learner))
+    opened = _Loaded()  # the open cycles, when a query of facts read them
     for _ in range(MAX_CASCADE):
         if not pending:
             break
@@ -385,7 +401,7 @@ def evaluate(
         if first_facts is not None:
             held, facts, first_facts = set(), first_facts, None
         else:
-            held, facts = _load_facts(uow, learner.id, needs)
+            held, facts = _load_facts(uow, learner.id, needs, opened)
         # Read the clock each round: awards made in the previous round carry
         # that round's time and must not look like future facts.
         now = ctx.now()
@@ -415,7 +431,9 @@ def evaluate(
         # whose policy renews automatically: the cascade ends in the renewal.
         # (A learner first seen in this transaction has no cycle: cycles are
         # started for learners the database knows.)
-        renewed = cycles.after_award(ctx, uow, learner.id, actor=actor)
+        renewed = cycles.after_award(
+            ctx, uow, learner.id, actor=actor, open_cycle_ids=opened.open_cycle_ids
+        )
     return Evaluation(tuple(awarded), outcomes, tuple(renewed))
 
 

@@ -1389,13 +1389,14 @@ def renew_own(
 
 
 # Built once: every award runs the first (most learners have no open cycle,
-# and a Core query of ids costs a fraction of loading objects).
-_OPEN_CYCLE_IDS_OF = Prepared(
-    select(CertificationCycle.id).where(
-        CertificationCycle.learner_id == bindparam("learner_id"),
-        CertificationCycle.status.in_((rules.ACTIVE, rules.GRACE)),
-    )
+# and a Core query of ids costs a fraction of loading objects).  The awarding
+# engine reads the same ids with a learner's badges and events (OPEN_CYCLE_IDS
+# in its query), and hands them to after_award.
+OPEN_CYCLE_IDS = select(CertificationCycle.id).where(
+    CertificationCycle.learner_id == bindparam("learner_id"),
+    CertificationCycle.status.in_((rules.ACTIVE, rules.GRACE)),
 )
+_OPEN_CYCLE_IDS_OF = Prepared(OPEN_CYCLE_IDS)
 _CYCLES = (
     select(CertificationCycle)
     .where(CertificationCycle.id.in_(bindparam("ids", expanding=True)))
@@ -1403,14 +1404,27 @@ _CYCLES = (
 )
 
 
-def after_award(ctx: Context, uow: UnitOfWork, learner_id: int, *, actor: str) -> list[str]:
+def after_award(
+    ctx: Context,
+    uow: UnitOfWork,
+    learner_id: int,
+    *,
+    actor: str,
+    open_cycle_ids: Sequence[int] | None = None,
+) -> list[str]:
     """Renew the learner's open auto-renew cycles that an award has just satisfied.
 
-    Call inside the awarding transaction; returns the renewed cycles' public ids.
+    Call inside the awarding transaction; returns the renewed cycles' public
+    ids.  ``open_cycle_ids``: the learner's open cycles (:data:`OPEN_CYCLE_IDS`)
+    when the caller has read them in this transaction already.
     """
     now = ctx.now()
-    renewed = []
-    ids = uow.core(_OPEN_CYCLE_IDS_OF, {"learner_id": learner_id}).scalars().all()
+    renewed: list[str] = []
+    ids = (
+        uow.core(_OPEN_CYCLE_IDS_OF, {"learner_id": learner_id}).scalars().all()
+        if open_cycle_ids is None
+        else list(open_cycle_ids)
+    )
     if not ids:
         return renewed
     for cycle in uow.session.scalars(_CYCLES, {"ids": ids}):

@@ -9,7 +9,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from badger.domain.errors import Conflict, NotFound
 from badger.services import accounts, awarding, catalog, claims, cycles, identifiers
@@ -287,6 +287,39 @@ def test_an_auto_renewal_on_award_sends_the_badge_mail_and_one_renewal_mail(ctx,
         "You earned a badge: Content Live",
         "Certification renewed: Certified Strategist",
     ]
+
+
+def test_an_award_reads_the_open_cycles_with_the_learners_badges_and_events(ctx, ada, cycle):
+    # The query of a known learner's badges and events returns the open cycle
+    # ids too: the renewal check after the award asks for them no more.
+    catalog.create_achievement(
+        ctx,
+        issuer_slug="default",
+        spec=spec("content-live", "2", "content-strategy", rules={"event": "course.done"}),
+    )
+    earn(ctx, "ethics-disclosure", START + timedelta(days=10))  # known to the database
+    statements = []
+
+    def seen(_conn, _cursor, statement, *_):
+        statements.append(" ".join(statement.split()))
+
+    event.listen(ctx.engine, "before_cursor_execute", seen)
+    try:
+        result = awarding.record_event(
+            ctx,
+            {"recipient": ADA, "kind": "course.done", "data": {}},
+            idempotency_key="live-2",
+            source="lms",
+            actor="engine",
+        )
+    finally:
+        event.remove(ctx.engine, "before_cursor_execute", seen)
+    assert [a.achievement_slug for a in result.awarded] == ["content-live"]
+    assert len([s for s in statements if "UNION ALL" in s and "certification_cycle" in s]) == 1
+    assert not [s for s in statements if s.startswith("SELECT certification_cycle.id FROM")]
+    # The cycle was checked (it is not satisfied, so it stays active).
+    assert [s for s in statements if s.startswith("SELECT certification_cycle.id, ")]
+    assert cycles.get_cycle(ctx, cycle.public_id).status == "active"
 
 
 # ---------------------------------------------------------------- claim merges
