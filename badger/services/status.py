@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, bindparam, case, func, select, update
+from sqlalchemy import BigInteger, Integer, bindparam, case, func, select, true, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from badger.credentials import status_list as bsl
@@ -25,7 +25,7 @@ from badger.proofs.signing import add_data_integrity_proof
 from badger.services import audit
 from badger.services.context import Context
 from badger.services.identity import IssuerIdentity, for_issuer, status_list_url
-from badger.store.db import UnitOfWork
+from badger.store.db import UnitOfWork, column_default
 from badger.store.models import Award, Issuer, StatusAllocation, StatusList, StatusListContent
 from badger.store.prepared import Prepared
 
@@ -102,6 +102,30 @@ _ALLOCATIONS = StatusAllocation.__table__
 _DRAW_RANGE = 2**62
 
 
+def _index_of(taken: Any, purposes: int) -> Any:
+    """``random_<n> % size`` for the list ``taken`` of ``purpose_<n>``: the index to try."""
+    return case(
+        *(
+            (
+                taken.c.purpose == bindparam(f"purpose_{n}"),
+                bindparam(f"random_{n}", type_=BigInteger) % taken.c.size,
+            )
+            for n in range(purposes)
+        )
+    )
+
+
+def _placed(rows: Any) -> Any:
+    """A CTE that inserts ``rows`` (list id, award id, index) unless the index is taken."""
+    return (
+        pg_insert(_ALLOCATIONS)
+        .from_select(["status_list_id", "award_id", "index"], rows)
+        .on_conflict_do_nothing(index_elements=["status_list_id", "index"])
+        .returning(_ALLOCATIONS.c.status_list_id, _ALLOCATIONS.c.index)
+        .cte("placed")
+    )
+
+
 @functools.cache
 def _take_and_place(purposes: int) -> Prepared:
     """PostgreSQL: :data:`_TAKE_SLOTS` and the index inserts as one statement (one round trip).
@@ -114,29 +138,56 @@ def _take_and_place(purposes: int) -> Prepared:
     caller draws again).  A purpose with no open list returns no row.
     """
     taken = _TAKE.cte("taken")
-    index = case(
-        *(
-            (
-                taken.c.purpose == bindparam(f"purpose_{n}"),
-                bindparam(f"random_{n}", type_=BigInteger) % taken.c.size,
-            )
-            for n in range(purposes)
-        )
-    )
-    placed = (
-        pg_insert(_ALLOCATIONS)
-        .from_select(
-            ["status_list_id", "award_id", "index"],
-            select(taken.c.id, bindparam("award", type_=Integer), index),
-        )
-        .on_conflict_do_nothing(index_elements=["status_list_id", "index"])
-        .returning(_ALLOCATIONS.c.status_list_id, _ALLOCATIONS.c.index)
-        .cte("placed")
+    placed = _placed(
+        select(taken.c.id, bindparam("award", type_=Integer), _index_of(taken, purposes))
     )
     return Prepared(
         select(
             taken.c.id, taken.c.public_id, taken.c.purpose, taken.c.size, placed.c.index
         ).select_from(taken.outerjoin(placed, placed.c.status_list_id == taken.c.id))
+    )
+
+
+_AWARDS = Award.__table__
+_AWARD_KEY = ("learner_id", "achievement_id", "cycle_key")
+
+
+# Every column but the id, each value a parameter named award_<column>: a
+# name no table's column has, so that compiling the statement for its
+# parameters (Prepared) adds no SET clause to the status list's UPDATE.
+_AWARD_COLUMNS = tuple(c for c in _AWARDS.c if not c.primary_key)
+
+
+@functools.cache
+def _insert_take_and_place(purposes: int) -> Prepared:
+    """PostgreSQL: the award's insert, then :func:`_take_and_place`, as one statement.
+
+    ``INSERT INTO award … ON CONFLICT (learner, achievement, cycle) DO
+    NOTHING`` in a data-modifying CTE; the slots are taken only when it
+    inserted the row, and the indexes placed for the id it got.  Each row
+    returned is the award's columns (table order), then a list taken as
+    :func:`_take_and_place` returns it (``None`` there: no open list).  No
+    row: the learner holds the achievement already, and nothing was written.
+    """
+    award = (
+        pg_insert(_AWARDS)
+        .values({c.key: bindparam(f"award_{c.key}", type_=c.type) for c in _AWARD_COLUMNS})
+        .on_conflict_do_nothing(index_elements=list(_AWARD_KEY))
+        .returning(*_AWARDS.c)
+        .cte("new_award")
+    )
+    taken = _TAKE.where(select(award.c.id).exists()).cte("taken")
+    placed = _placed(
+        select(taken.c.id, award.c.id, _index_of(taken, purposes)).select_from(
+            taken.join(award, true())
+        )
+    )
+    return Prepared(
+        select(
+            *award.c, taken.c.id, taken.c.public_id, taken.c.purpose, taken.c.size, placed.c.index
+        ).select_from(
+            award.outerjoin(taken, true()).outerjoin(placed, placed.c.status_list_id == taken.c.id)
+        )
     )
 
 
@@ -181,24 +232,67 @@ def _take_and_place_all(
     chosen: dict[str, int],
 ) -> None:
     """:func:`_take_slots` and a first draw of each index, in one statement (PostgreSQL)."""
-    values: dict[str, Any] = {
-        "of_issuer": issuer.id,
-        "of_purposes": list(purposes),
-        "at": now,
-        "award": award.id,
-    }
+    values = _draws(issuer, purposes, now)
+    values["award"] = award.id
+    _got(uow.core(_take_and_place(len(purposes)), values), into, chosen)
+
+
+def _draws(issuer: Issuer, purposes: tuple[str, ...], now: datetime) -> dict[str, Any]:
+    """The parameters of :func:`_take_and_place`: the issuer, the purposes, a draw for each."""
+    values: dict[str, Any] = {"of_issuer": issuer.id, "of_purposes": list(purposes), "at": now}
     for n, purpose in enumerate(purposes):
         # The list's size is known only inside the statement: a draw below
         # 2**62 (bsl.choose_index, secrets) reduced modulo the size there is
         # uniform to within size / 2**62.
         values[f"purpose_{n}"] = purpose
         values[f"random_{n}"] = bsl.choose_index((), _DRAW_RANGE)
-    for list_id, public_id, purpose, size, index in uow.core(
-        _take_and_place(len(purposes)), values
-    ):
+    return values
+
+
+def _got(rows: Any, into: dict[str, _OpenList | StatusList], chosen: dict[str, int]) -> None:
+    """The lists taken and the indexes placed, from rows as :func:`_take_and_place` returns them."""
+    for list_id, public_id, purpose, size, index in rows:
+        if list_id is None:  # no open list at all (an award inserted without one)
+            continue
         into[purpose] = _OpenList(list_id, public_id, size)
         if index is not None:
             chosen[purpose] = index
+
+
+def insert_and_allocate(
+    ctx: Context,
+    uow: UnitOfWork,
+    issuer: Issuer,
+    identity: IssuerIdentity,
+    values: dict[str, Any],
+    purposes: tuple[str, ...],
+    now: datetime,
+) -> tuple[Award, dict[str, tuple[str, int]]] | None:
+    """PostgreSQL: insert the award (``values``) and give it its status entries, as one statement.
+
+    The award is inserted unless the learner holds the achievement in that
+    cycle already (then ``None``, and nothing was written: a concurrent
+    award of the same makes this wait for its outcome, as
+    ``UnitOfWork.insert_loaded_unless`` does); otherwise the new award,
+    loaded as that would return it, and :func:`allocate_all`'s entries.  An
+    award's insert and its first status draws cost one round trip, not two.
+    """
+    if not uow.on_postgresql:
+        raise RuntimeError("insert_and_allocate: PostgreSQL only (data-modifying CTEs)")
+    params = _draws(issuer, purposes, now)
+    for column in _AWARD_COLUMNS:
+        params[f"award_{column.key}"] = (
+            values[column.key] if column.key in values else column_default(column)
+        )
+    rows = uow.core(_insert_take_and_place(len(purposes)), params).all()
+    if not rows:
+        return None
+    width = len(_AWARDS.c)
+    award = uow.adopt_inserted(Award, rows[0][:width])
+    lists: dict[str, _OpenList | StatusList] = {}
+    chosen: dict[str, int] = {}
+    _got((row[width:] for row in rows), lists, chosen)
+    return award, _complete(ctx, uow, issuer, identity, award, purposes, now, lists, chosen)
 
 
 def allocate_all(
@@ -219,13 +313,32 @@ def allocate_all(
     (:func:`_take_and_place`).  Core statements throughout: nothing here
     needs the list rows as objects unless a list has to be opened.
     """
-    session = uow.session
     lists: dict[str, _OpenList | StatusList] = {}
     chosen: dict[str, int] = {}
     if uow.on_postgresql:
         _take_and_place_all(uow, issuer, award, purposes, now, lists, chosen)
     else:
         _take_slots(uow, issuer, purposes, now, lists)
+    return _complete(ctx, uow, issuer, identity, award, purposes, now, lists, chosen)
+
+
+def _complete(
+    ctx: Context,
+    uow: UnitOfWork,
+    issuer: Issuer,
+    identity: IssuerIdentity,
+    award: Award,
+    purposes: tuple[str, ...],
+    now: datetime,
+    lists: dict[str, _OpenList | StatusList],
+    chosen: dict[str, int],
+) -> dict[str, tuple[str, int]]:
+    """The rest of :func:`allocate_all` once the first statement took ``lists`` and placed ``chosen``.
+
+    Opens a list for each purpose that had none open, and draws again for
+    each list without an index placed yet.
+    """
+    session = uow.session
     missing = tuple(p for p in purposes if p not in lists)
     if missing:
         # None open (the first award, or a list just filled up).  Opening one

@@ -532,6 +532,22 @@ def _insert_returning(model: type[Any]) -> tuple[Any, tuple[str, ...]]:
     return Prepared(insert(table).returning(*table.c)), keys
 
 
+def column_default(column: Any) -> Any:
+    """The value an insert that leaves ``column`` out gives it (its Python-side default, or None).
+
+    For statements that must name every column, such as an insert in a
+    data-modifying CTE compiled for its parameters.
+    """
+    default = column.default
+    if default is None:
+        return None
+    if default.is_callable:
+        return default.arg(None)
+    if default.is_scalar:
+        return default.arg
+    raise TypeError(f"{column}: only Python-side defaults can be given here")
+
+
 def _upsert_insert(dialect: str) -> Any:
     """The database's ``insert`` with ``ON CONFLICT`` clauses (SQLite or PostgreSQL)."""
     return sqlite_insert if dialect == "sqlite" else pg_insert

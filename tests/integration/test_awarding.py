@@ -9,6 +9,7 @@ from sqlalchemy import event, func, select, update
 from badger.domain.achievements import AchievementSpec
 from badger.domain.errors import ValidationError
 from badger.services import awarding, catalog
+from badger.services.issue import AlreadyHeld, IssueRequest, add_award, learner_for
 from badger.store.models import Achievement as AchievementRow
 from badger.store.models import (
     AuditEntry,
@@ -218,6 +219,42 @@ def test_reevaluate_awards_after_a_rule_is_added(initialized):
     assert [a.achievement_slug for a in result.awarded] == ["ethics"]
 
 
+def test_an_automatic_award_already_held_is_refused_with_nothing_written(initialized):
+    # The awarding engine's path (unheld=True): the award's insert skips a
+    # (learner, achievement, cycle) that has one, and on PostgreSQL its status
+    # entries, drawn in the same statement, are then not taken either.
+    define(initialized, "ethics", QUIZ_RULE)
+    assert send(initialized, "h1", course="ethics-101", score=90).awarded
+
+    def written(uow):
+        return (
+            uow.session.scalar(select(func.count(Award.id))),
+            uow.session.scalar(select(func.count(StatusAllocation.id))),
+            sorted(uow.session.scalars(select(StatusList.allocated))),
+        )
+
+    with initialized.uow() as uow:
+        before = written(uow)
+        learner, identifier = learner_for(uow, "ada@example.org", None)
+        with pytest.raises(AlreadyHeld):
+            add_award(
+                initialized,
+                uow,
+                IssueRequest("ethics", "ada@example.org"),
+                actor="t",
+                recipient=(learner, identifier),
+                unheld=True,
+            )
+        assert written(uow) == before == (1, 2, [1, 1])
+    # The transaction stayed usable and committed; the next award is whole.
+    (second,) = send(initialized, "h2", course="ethics-101", score=90, recipient="b@x.org").awarded
+    with initialized.uow() as uow:
+        assert written(uow) == (2, 4, [2, 2])
+        award = uow.session.scalar(select(Award).where(Award.public_id == second.public_id))
+        assert (award.status, award.is_public, award.cycle_key) == ("active", True, "")
+        assert award.created_at is not None
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("known_learner", [False, True])
 def test_concurrent_events_award_exactly_once(committed_context, known_learner):
@@ -242,6 +279,10 @@ def test_concurrent_events_award_exactly_once(committed_context, known_learner):
             select(func.count(AuditEntry.id)).where(AuditEntry.action == "award.issue")
         )
     assert issued == 1
+    # Nor status entries: one award took one slot in each list.
+    with ctx.uow() as uow:
+        assert uow.session.scalar(select(func.count(StatusAllocation.id))) == 2
+        assert sorted(uow.session.scalars(select(StatusList.allocated))) == [1, 1]
     # Eight first sightings of one address leave one learner: the losers
     # deleted the learner rows they had inserted.
     assert learners(ctx) == learners_before + (0 if known_learner else 1)
