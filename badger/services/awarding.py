@@ -40,6 +40,7 @@ from sqlalchemy import (
     type_coerce,
     union_all,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -120,6 +121,13 @@ class RuleIndex:
             self.by_evidence.setdefault(dep, set()).add(achievement_id)
         if deps.activities:
             self.by_activity.add(achievement_id)
+
+    def needs_of(self, achievement_ids: set[int]) -> Dependencies:
+        """What the rules of ``achievement_ids`` read, together."""
+        needs = Dependencies()
+        for achievement_id in achievement_ids:
+            needs |= self.needs[achievement_id]
+        return needs
 
     def affected(self, triggers: Dependencies) -> set[int]:
         found: set[int] = set()
@@ -275,23 +283,46 @@ _ALL_EVENTS = Prepared(_EVENTS)
 # ('e'), NULL in the columns only the other kind has; with them the
 # learner's open certification cycles ('c', the id first), which an award
 # then checks for renewal (cycles.after_award): one round trip less.
-_HELD_AND_EVENTS = Prepared(
+_FACTS = (
+    _HELD.add_columns(type_coerce(null(), JSON).label("data"))
+    .add_columns(literal_column("'a'").label("fact"))
+    .where(Award.learner_id == bindparam("learner_id")),
+    select(
+        null(),
+        EventRow.kind,
+        EventRow.occurred_at,
+        EventRow.public_id,
+        null(),
+        null(),
+        EventRow.data,
+        literal_column("'e'"),
+    ).where(EventRow.learner_id == bindparam("learner_id"), _OF_KINDS),
+    cycles.OPEN_CYCLE_IDS.add_columns(
+        null(), null(), null(), null(), null(), null(), literal_column("'c'")
+    ),
+)
+_HELD_AND_EVENTS = Prepared(union_all(*_FACTS))
+# PostgreSQL, an event from a learner seen before: the event's insert (a
+# data-modifying CTE, ON CONFLICT on its idempotency key) and those facts in
+# one statement, one round trip less.  The row of fact 'i' is the event's
+# id, absent when the key was recorded before.  The facts are read as the
+# statement began, so the event itself is not among them.  Its values are
+# parameters named event_<column>, a name no table's column has (see
+# status._AWARD_COLUMNS).
+_EVENT_COLUMNS = tuple(c for c in EventRow.__table__.c if not c.primary_key)
+_NEW_EVENT = (
+    pg_insert(EventRow.__table__)
+    .values({c.key: bindparam(f"event_{c.key}", type_=c.type) for c in _EVENT_COLUMNS})
+    .on_conflict_do_nothing(index_elements=["idempotency_key"])
+    .returning(EventRow.__table__.c.id)
+    .cte("new_event")
+)
+_EVENT_AND_FACTS = Prepared(
     union_all(
-        _HELD.add_columns(type_coerce(null(), JSON).label("data"))
-        .add_columns(literal_column("'a'").label("fact"))
-        .where(Award.learner_id == bindparam("learner_id")),
+        *_FACTS,
+        # Last: a union's columns take their types from its first select.
         select(
-            null(),
-            EventRow.kind,
-            EventRow.occurred_at,
-            EventRow.public_id,
-            null(),
-            null(),
-            EventRow.data,
-            literal_column("'e'"),
-        ).where(EventRow.learner_id == bindparam("learner_id"), _OF_KINDS),
-        cycles.OPEN_CYCLE_IDS.add_columns(
-            null(), null(), null(), null(), null(), null(), literal_column("'c'")
+            _NEW_EVENT.c.id, null(), null(), null(), null(), null(), null(), literal_column("'i'")
         ),
     )
 )
@@ -301,7 +332,11 @@ _EVENT_BY_KEY = Prepared(
 
 
 def _load_facts(
-    uow: UnitOfWork, learner_id: int, needs: Dependencies | None, loaded: _Loaded | None = None
+    uow: UnitOfWork,
+    learner_id: int,
+    needs: Dependencies | None,
+    loaded: _Loaded | None = None,
+    rows: list[tuple[Any, ...]] | None = None,
 ) -> tuple[set[int], Facts]:
     """The achievements held in the default cycle, and the facts ``needs`` reads (all if None).
 
@@ -309,6 +344,7 @@ def _load_facts(
     submissions only when it depends on evidence or activities, so the facts
     left out cannot change its outcome.  ``loaded`` gets the learner's open
     certification cycles when the query of a rule on events read them.
+    ``rows``: that query's rows, when the caller has them already.
     """
     session = uow.session
     held: set[int] = set()
@@ -316,9 +352,10 @@ def _load_facts(
     events: tuple[CompletionEvent, ...] = ()
     if needs is not None and needs.event_kinds:
         # The usual case (a rule on events): badges and events in one query.
-        rows = uow.core(
-            _HELD_AND_EVENTS, {"learner_id": learner_id, "kinds": sorted(needs.event_kinds)}
-        ).all()
+        if rows is None:
+            rows = uow.core(
+                _HELD_AND_EVENTS, {"learner_id": learner_id, "kinds": sorted(needs.event_kinds)}
+            ).all()
         held_rows = [row[:6] for row in rows if row[7] == "a"]
         if loaded is not None:
             loaded.open_cycle_ids = [row[0] for row in rows if row[7] == "c"]
@@ -378,15 +415,20 @@ def evaluate(
     actor: str,
     notify: bool = True,
     first_facts: Facts | None = None,
+    first_rows: list[tuple[Any, ...]] | None = None,
+    index: RuleIndex | None = None,
 ) -> Evaluation:
     """Award every achievement the triggers made earnable, cascading; in the caller's transaction.
 
     ``first_facts``: everything there is to know about the learner, when the
     caller knows it without asking the database (a learner first seen in
     this transaction has nothing but the event that introduced it); the
-    first round then runs no query.
+    first round then runs no query.  ``first_rows``: the first round's facts
+    as :data:`_HELD_AND_EVENTS` returns them, read by the caller (with
+    ``index``, the rule index it read them for).
     """
-    index = rule_index(ctx, uow)
+    if index is None:
+        index = rule_index(ctx, uow)
     awarded: list[IssuedAward] = []
     outcomes: dict[str, Outcome] = {}
     pending = index.affected(triggers)
@@ -395,13 +437,12 @@ def evaluate(
     for _ in range(MAX_CASCADE):
         if not pending:
             break
-        needs = Dependencies()
-        for achievement_id in pending:
-            needs |= index.needs[achievement_id]
+        needs = index.needs_of(pending)
         if first_facts is not None:
             held, facts, first_facts = set(), first_facts, None
         else:
-            held, facts = _load_facts(uow, learner.id, needs, opened)
+            held, facts = _load_facts(uow, learner.id, needs, opened, first_rows)
+            first_rows = None
         # Read the clock each round: awards made in the previous round carry
         # that round's time and must not look like future facts.
         now = ctx.now()
@@ -551,26 +592,37 @@ def _record_event(
     learner, _ = learner_for(uow, payload["recipient"], payload.get("recipient_name"))
     event_id, kind = new_public_id(), payload["kind"]
     data = dict(payload.get("data") or {})
+    row = {
+        "public_id": event_id,
+        "learner_id": learner.id,
+        "kind": kind,
+        "occurred_at": occurred_at,
+        "data": data,
+        "source": source,
+        "idempotency_key": scoped_key,
+        "received_at": now,
+    }
+    triggers = Dependencies(event_kinds=frozenset({kind}))
+    index = rule_index(ctx, uow)
+    needs = index.needs_of(index.affected(triggers))
+    new_learner = uow.created_here(learner)
+    first_rows = None
     # No lookup of the key first: the insert skips a key recorded before
     # (ON CONFLICT DO NOTHING), and a concurrent event with the same key
     # (PostgreSQL) makes it wait for that one's outcome.  A repeat rolls
     # back (with a learner its recipient may have created) and answers
     # with the event recorded first.
-    inserted = uow.insert_skipping(
-        EventRow.__table__,
-        ("idempotency_key",),
-        ("id",),
-        {
-            "public_id": event_id,
-            "learner_id": learner.id,
-            "kind": kind,
-            "occurred_at": occurred_at,
-            "data": data,
-            "source": source,
-            "idempotency_key": scoped_key,
-            "received_at": now,
-        },
-    ).scalar()
+    if uow.on_postgresql and needs.event_kinds and not new_learner:
+        params: dict[str, Any] = {f"event_{key}": value for key, value in row.items()}
+        params.update(learner_id=learner.id, kinds=sorted(needs.event_kinds))
+        rows = uow.core(_EVENT_AND_FACTS, params).all()
+        inserted = next((r[0] for r in rows if r[7] == "i"), None)
+        first_rows = [r for r in rows if r[7] != "i"]
+        first_rows.append((None, kind, occurred_at, event_id, None, None, data, "e"))
+    else:
+        inserted = uow.insert_skipping(
+            EventRow.__table__, ("idempotency_key",), ("id",), row
+        ).scalar()
     if inserted is None:
         existing = uow.core(_EVENT_BY_KEY, {"key": scoped_key}).scalar()
         if existing is None:  # pragma: no cover - recorded, then deleted meanwhile
@@ -589,17 +641,17 @@ def _record_event(
     # A learner this event introduced has no badges, submissions or other
     # events yet: its facts are this event alone.
     first_facts = (
-        Facts(events=(CompletionEvent(kind, occurred_at, event_id, data),))
-        if uow.created_here(learner)
-        else None
+        Facts(events=(CompletionEvent(kind, occurred_at, event_id, data),)) if new_learner else None
     )
     result = evaluate(
         ctx,
         uow,
         learner,
-        Dependencies(event_kinds=frozenset({kind})),
+        triggers,
         actor=actor,
         first_facts=first_facts,
+        first_rows=first_rows,
+        index=index,
     )
     return EventResult(event_id, True, result.awarded)
 

@@ -155,6 +155,52 @@ def test_an_event_only_touches_rules_that_read_it(initialized):
     assert [a.achievement_slug for a in second.awarded] == ["webinar"]
 
 
+def test_a_known_learners_event_is_recorded_whole_with_its_facts_read_alongside(initialized):
+    # On PostgreSQL the event's insert and the facts its rules read (badges,
+    # events of their kinds, open cycles) are one statement; the event itself
+    # still counts (two attendances of two make the badge).
+    define(initialized, "webinar", {"event": "webinar.attended", "count": 2})
+    send(initialized, "k1", kind="webinar.attended", topic="one")
+    statements = []
+
+    def seen(_conn, _cursor, statement, *_):
+        statements.append(" ".join(statement.split()))
+
+    event.listen(initialized.engine, "before_cursor_execute", seen)
+    try:
+        second = send(initialized, "k2", kind="webinar.attended", topic="two")
+    finally:
+        event.remove(initialized.engine, "before_cursor_execute", seen)
+    assert [a.achievement_slug for a in second.awarded] == ["webinar"]
+    inserts = [s for s in statements if "INSERT INTO completion_event" in s]
+    assert len(inserts) == 1
+    if initialized.engine.dialect.name == "postgresql":
+        assert inserts[0].startswith("WITH new_event AS")
+        assert "UNION ALL" in inserts[0]
+    with initialized.uow() as uow:
+        row = uow.session.scalar(
+            select(CompletionEvent).where(CompletionEvent.public_id == second.event_id)
+        )
+        assert (row.kind, row.data, row.source, row.idempotency_key) == (
+            "webinar.attended",
+            {"topic": "two"},
+            "lms",
+            "lms:k2",
+        )
+        assert row.occurred_at == row.received_at == initialized.now()
+        (award,) = uow.session.scalars(select(Award))
+    assert sorted(award.basis["inputs"]) == sorted(
+        f"event:{e}" for e in (second.event_id, _event_id(initialized, "lms:k1"))
+    )
+
+
+def _event_id(ctx, key):
+    with ctx.uow() as uow:
+        return uow.session.scalar(
+            select(CompletionEvent.public_id).where(CompletionEvent.idempotency_key == key)
+        )
+
+
 @pytest.mark.parametrize(
     ("payload", "field"),
     [
