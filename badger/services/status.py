@@ -165,15 +165,17 @@ def _insert_take_and_place(purposes: int) -> Prepared:
     ``INSERT INTO award … ON CONFLICT (learner, achievement, cycle) DO
     NOTHING`` in a data-modifying CTE; the slots are taken only when it
     inserted the row, and the indexes placed for the id it got.  Each row
-    returned is the award's columns (table order), then a list taken as
-    :func:`_take_and_place` returns it (``None`` there: no open list).  No
-    row: the learner holds the achievement already, and nothing was written.
+    returned is the award's id, then a list taken as :func:`_take_and_place`
+    returns it (``None`` there: no open list).  No row: the learner holds
+    the achievement already, and nothing was written.  Only the id comes
+    back: the caller knows the other columns (the JSON ones, parsed again,
+    cost more than the rest of the row).
     """
     award = (
         pg_insert(_AWARDS)
         .values({c.key: bindparam(f"award_{c.key}", type_=c.type) for c in _AWARD_COLUMNS})
         .on_conflict_do_nothing(index_elements=list(_AWARD_KEY))
-        .returning(*_AWARDS.c)
+        .returning(_AWARDS.c.id)
         .cte("new_award")
     )
     taken = _TAKE.where(select(award.c.id).exists()).cte("taken")
@@ -184,7 +186,7 @@ def _insert_take_and_place(purposes: int) -> Prepared:
     )
     return Prepared(
         select(
-            *award.c, taken.c.id, taken.c.public_id, taken.c.purpose, taken.c.size, placed.c.index
+            award.c.id, taken.c.id, taken.c.public_id, taken.c.purpose, taken.c.size, placed.c.index
         ).select_from(
             award.outerjoin(taken, true()).outerjoin(placed, placed.c.status_list_id == taken.c.id)
         )
@@ -287,11 +289,16 @@ def insert_and_allocate(
     rows = uow.core(_insert_take_and_place(len(purposes)), params).all()
     if not rows:
         return None
-    width = len(_AWARDS.c)
-    award = uow.adopt_inserted(Award, rows[0][:width])
+    award = uow.adopt_inserted(
+        Award,
+        tuple(
+            rows[0][0] if column.primary_key else params[f"award_{column.key}"]
+            for column in _AWARDS.c
+        ),
+    )
     lists: dict[str, _OpenList | StatusList] = {}
     chosen: dict[str, int] = {}
-    _got((row[width:] for row in rows), lists, chosen)
+    _got((row[1:] for row in rows), lists, chosen)
     return award, _complete(ctx, uow, issuer, identity, award, purposes, now, lists, chosen)
 
 
