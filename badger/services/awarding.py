@@ -37,6 +37,7 @@ from sqlalchemy import (
     literal_column,
     null,
     select,
+    true,
     type_coerce,
     union_all,
 )
@@ -60,11 +61,17 @@ from badger.domain.requirements import (
 from badger.services import audit, catalog, cycles
 from badger.services.context import Context
 from badger.services.issue import (
+    NEW_IDENTIFIER,
     AlreadyHeld,
     IssuedAward,
     IssueRequest,
     add_award,
+    adopt_first_sighting,
+    first_sighting,
+    known_learner,
     learner_for,
+    new_learner,
+    seen_concurrently,
 )
 from badger.services.validation import validate
 from badger.store.db import DatabaseError, UnitOfWork, detached_copy
@@ -324,6 +331,31 @@ _EVENT_AND_FACTS = Prepared(
         select(
             _NEW_EVENT.c.id, null(), null(), null(), null(), null(), null(), literal_column("'i'")
         ),
+    )
+)
+# PostgreSQL, an event from a learner first seen: the learner, its
+# identifier (issue.NEW_IDENTIFIER, its parameters issue.first_sighting's)
+# and the event in one statement.  The row is the identifier's columns, then
+# the event's id (None: the key was recorded before); no row: the
+# identifier was taken meanwhile, and the event was not inserted.
+_NEW_IDENTIFIER = NEW_IDENTIFIER.cte("new_identifier")
+_FIRST_EVENT_COLUMNS = tuple(c for c in _EVENT_COLUMNS if c.key != "learner_id")
+_FIRST_EVENT = (
+    pg_insert(EventRow.__table__)
+    .from_select(
+        ["learner_id", *(c.key for c in _FIRST_EVENT_COLUMNS)],
+        select(
+            _NEW_IDENTIFIER.c.learner_id,
+            *(bindparam(f"event_{c.key}", type_=c.type) for c in _FIRST_EVENT_COLUMNS),
+        ),
+    )
+    .on_conflict_do_nothing(index_elements=["idempotency_key"])
+    .returning(EventRow.__table__.c.id)
+    .cte("first_event")
+)
+_NEW_LEARNER_AND_EVENT = Prepared(
+    select(*_NEW_IDENTIFIER.c, _FIRST_EVENT.c.id).select_from(
+        _NEW_IDENTIFIER.outerjoin(_FIRST_EVENT, true())
     )
 )
 _EVENT_BY_KEY = Prepared(
@@ -589,12 +621,10 @@ def _record_event(
     source: str,
     actor: str,
 ) -> EventResult:
-    learner, _ = learner_for(uow, payload["recipient"], payload.get("recipient_name"))
     event_id, kind = new_public_id(), payload["kind"]
     data = dict(payload.get("data") or {})
-    row = {
+    row: dict[str, Any] = {
         "public_id": event_id,
-        "learner_id": learner.id,
         "kind": kind,
         "occurred_at": occurred_at,
         "data": data,
@@ -605,14 +635,18 @@ def _record_event(
     triggers = Dependencies(event_kinds=frozenset({kind}))
     index = rule_index(ctx, uow)
     needs = index.needs_of(index.affected(triggers))
-    new_learner = uow.created_here(learner)
     first_rows = None
     # No lookup of the key first: the insert skips a key recorded before
     # (ON CONFLICT DO NOTHING), and a concurrent event with the same key
     # (PostgreSQL) makes it wait for that one's outcome.  A repeat rolls
     # back (with a learner its recipient may have created) and answers
     # with the event recorded first.
-    if uow.on_postgresql and needs.event_kinds and not new_learner:
+    learner, inserted, recorded = _learner_and_first_event(uow, payload, row)
+    row["learner_id"] = learner.id
+    first_sighted = uow.created_here(learner)
+    if recorded:  # with the learner it introduced
+        pass
+    elif uow.on_postgresql and needs.event_kinds and not first_sighted:
         params: dict[str, Any] = {f"event_{key}": value for key, value in row.items()}
         params.update(learner_id=learner.id, kinds=sorted(needs.event_kinds))
         rows = uow.core(_EVENT_AND_FACTS, params).all()
@@ -641,7 +675,9 @@ def _record_event(
     # A learner this event introduced has no badges, submissions or other
     # events yet: its facts are this event alone.
     first_facts = (
-        Facts(events=(CompletionEvent(kind, occurred_at, event_id, data),)) if new_learner else None
+        Facts(events=(CompletionEvent(kind, occurred_at, event_id, data),))
+        if first_sighted
+        else None
     )
     result = evaluate(
         ctx,
@@ -654,6 +690,31 @@ def _record_event(
         index=index,
     )
     return EventResult(event_id, True, result.awarded)
+
+
+def _learner_and_first_event(
+    uow: UnitOfWork, payload: Mapping[str, Any], row: Mapping[str, Any]
+) -> tuple[Learner, int | None, bool]:
+    """The event's learner; on PostgreSQL a learner first seen is created with the event.
+
+    Returns the learner, the event's id and whether the event's insert ran
+    (its id ``None`` then: the key was recorded before).  Otherwise the
+    caller inserts the event.
+    """
+    ident = parse_identifier(payload["recipient"])
+    found = known_learner(uow, ident)
+    if found is not None:
+        return found[0], None, False
+    name = payload.get("recipient_name")
+    if not uow.on_postgresql:
+        return new_learner(uow, ident, name)[0], None, False
+    sighting = first_sighting(ident, name)
+    params = {**sighting, **{f"event_{key}": value for key, value in row.items()}}
+    got = uow.core(_NEW_LEARNER_AND_EVENT, params).first()
+    made = adopt_first_sighting(uow, None if got is None else got[:-1], sighting)
+    if made is None:  # a concurrent event's recipient was created first
+        return seen_concurrently(uow, ident)[0], None, False
+    return made[0], got[-1], True  # type: ignore[index]
 
 
 def after_issue(ctx: Context, uow: UnitOfWork, issued: IssuedAward, *, actor: str) -> Evaluation:

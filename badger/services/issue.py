@@ -29,7 +29,7 @@ import dataclasses
 import functools
 import hashlib
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -54,7 +54,7 @@ from badger.credentials.model import (
 )
 from badger.domain.achievements import Alignment
 from badger.domain.errors import Conflict, NotFound, ValidationError
-from badger.domain.recipients import IdentifierKind, parse_identifier
+from badger.domain.recipients import Identifier, IdentifierKind, parse_identifier
 from badger.proofs.signing import add_data_integrity_proof, sign_ob2_jws, sign_vc_jwt
 from badger.services import audit, claims, identity, status
 from badger.services.context import Context
@@ -314,39 +314,56 @@ def learner_for(uow: UnitOfWork, raw: str, name: str | None) -> tuple[Learner, L
     so the conflict cannot happen there.
     """
     ident = parse_identifier(raw)
-    known = _known(uow, ident.kind.value, ident.value)
-    if known is not None:
-        return known
-    display = (name or "").strip() or (
-        ident.value.split("@", 1)[0] if ident.kind is IdentifierKind.EMAIL else ident.value
-    )
-    kind, value, display = ident.kind.value, ident.value, display[:200]
+    return known_learner(uow, ident) or new_learner(uow, ident, name)
+
+
+def new_learner(
+    uow: UnitOfWork, ident: Identifier, name: str | None
+) -> tuple[Learner, LearnerIdentifier]:
+    """:func:`learner_for` once :func:`known_learner` found none: created, or a concurrent one."""
+    values = first_sighting(ident, name)
     if uow.on_postgresql:
-        made = _new_learner_in_one_statement(uow, kind, value, display)
+        made = adopt_first_sighting(
+            uow, uow.core(_NEW_LEARNER_AND_IDENTIFIER, values).first(), values
+        )
     else:
-        made = _new_learner(uow, kind, value, display)
-    if made is not None:
-        return made
-    # A concurrent transaction saw this identifier first: its learner it is.
-    existing = _known(uow, kind, value)
+        made = _new_learner(uow, values)
+    return made if made is not None else seen_concurrently(uow, ident)
+
+
+def known_learner(uow: UnitOfWork, ident: Identifier) -> tuple[Learner, LearnerIdentifier] | None:
+    """The learner ``ident`` names, with all its identifiers and its account; ``None`` if none."""
+    return _known(uow, ident.kind.value, ident.value)
+
+
+def seen_concurrently(uow: UnitOfWork, ident: Identifier) -> tuple[Learner, LearnerIdentifier]:
+    """The learner a concurrent transaction created for ``ident`` (its insert won)."""
+    existing = _known(uow, ident.kind.value, ident.value)
     if existing is None:  # pragma: no cover - the conflict said it exists
-        raise Conflict(f"identifier {raw!r} is being recorded concurrently")
+        raise Conflict(f"identifier {ident.value!r} is being recorded concurrently")
     return existing
 
 
 def _new_learner(
-    uow: UnitOfWork, kind: str, value: str, display: str
+    uow: UnitOfWork, values: Mapping[str, Any]
 ) -> tuple[Learner, LearnerIdentifier] | None:
-    """The learner and its identifier, two inserts; ``None`` when the identifier exists."""
-    learner = uow.insert_loaded(Learner, {"public_id": new_public_id(), "display_name": display})
+    """The learner and its identifier (``first_sighting`` values), two inserts.
+
+    ``None`` when the identifier exists.
+    """
+    learner = uow.insert_loaded(
+        Learner,
+        {
+            "public_id": values["public_id"],
+            "display_name": values["display_name"],
+            "created_at": values["created_at"],
+        },
+    )
     row = uow.insert_loaded_unless(
         LearnerIdentifier,
         {
             "learner_id": learner.id,
-            "kind": kind,
-            "value": value,
-            "verified_at": None,
-            "is_primary": True,
+            **{name: values[name] for name in _IDENTIFIER_COLUMNS},
         },
         unique=("kind", "value"),
     )
@@ -359,7 +376,10 @@ def _new_learner(
 # PostgreSQL: the learner and its identifier in one statement (a
 # data-modifying CTE), one round trip fewer on every first sighting.  The
 # learner's columns are all known before the insert except its id, which
-# the identifier row returns.
+# the identifier row returns.  NEW_IDENTIFIER is the identifier's insert,
+# for statements that go on from it (the awarding engine records the event
+# of a first sighting in the same statement); its parameters are
+# first_sighting()'s values.
 _NEW_LEARNER = (
     insert(Learner.__table__)
     .values(
@@ -371,7 +391,7 @@ _NEW_LEARNER = (
     .cte("new_learner")
 )
 _IDENTIFIER_COLUMNS = ("kind", "value", "verified_at", "is_primary", "created_at")
-_NEW_LEARNER_AND_IDENTIFIER = Prepared(
+NEW_IDENTIFIER = (
     pg_insert(LearnerIdentifier.__table__)
     .from_select(
         ["learner_id", *_IDENTIFIER_COLUMNS],
@@ -386,34 +406,45 @@ _NEW_LEARNER_AND_IDENTIFIER = Prepared(
     .on_conflict_do_nothing(index_elements=["kind", "value"])
     .returning(*LearnerIdentifier.__table__.c)
 )
+_NEW_LEARNER_AND_IDENTIFIER = Prepared(NEW_IDENTIFIER)
 _DELETE_LEARNER = Prepared(
     delete(Learner.__table__).where(Learner.__table__.c.public_id == bindparam("public_id"))
 )
 
 
-def _new_learner_in_one_statement(
-    uow: UnitOfWork, kind: str, value: str, display: str
+def first_sighting(ident: Identifier, name: str | None) -> dict[str, Any]:
+    """The parameters of :data:`NEW_IDENTIFIER` for a learner first seen as ``ident``."""
+    display = (name or "").strip() or (
+        ident.value.split("@", 1)[0] if ident.kind is IdentifierKind.EMAIL else ident.value
+    )
+    return {
+        "public_id": new_public_id(),
+        "display_name": display[:200],
+        "kind": ident.kind.value,
+        "value": ident.value,
+        "verified_at": None,
+        "is_primary": True,
+        "created_at": utcnow(),
+    }
+
+
+def adopt_first_sighting(
+    uow: UnitOfWork, identifier: Sequence[Any] | None, values: Mapping[str, Any]
 ) -> tuple[Learner, LearnerIdentifier] | None:
-    """:func:`_new_learner` in one round trip (PostgreSQL)."""
-    public_id, now = new_public_id(), utcnow()
-    identifier = uow.core(
-        _NEW_LEARNER_AND_IDENTIFIER,
-        {
-            "public_id": public_id,
-            "display_name": display,
-            "kind": kind,
-            "value": value,
-            "verified_at": None,
-            "is_primary": True,
-            "created_at": now,
-        },
-    ).first()
+    """The learner and identifier a statement from :data:`NEW_IDENTIFIER` inserted (PostgreSQL).
+
+    ``identifier``: the identifier's row it returned, ``None`` when the
+    identifier was taken (the insert waited for the transaction that took
+    it); then the learner row the statement inserted is deleted, and
+    ``None`` returned.
+    """
     if identifier is None:
-        # The identifier was taken (the insert waited for the transaction
-        # that took it): the learner row the CTE inserted is not needed.
-        uow.core(_DELETE_LEARNER, {"public_id": public_id})
+        uow.core(_DELETE_LEARNER, {"public_id": values["public_id"]})
         return None
-    learner = uow.adopt_inserted(Learner, (identifier[1], public_id, display, now))
+    learner = uow.adopt_inserted(
+        Learner,
+        (identifier[1], values["public_id"], values["display_name"], values["created_at"]),
+    )
     return _first_sighting(learner, uow.adopt_inserted(LearnerIdentifier, identifier))
 
 

@@ -194,6 +194,57 @@ def test_a_known_learners_event_is_recorded_whole_with_its_facts_read_alongside(
     )
 
 
+def test_a_first_sighting_records_the_learner_and_its_event_together(initialized):
+    # On PostgreSQL the learner, its identifier and the event are one
+    # statement; either way the learner is whole and the event is theirs.
+    define(initialized, "ethics", QUIZ_RULE)
+    statements = []
+
+    def seen(_conn, _cursor, statement, *_):
+        statements.append(" ".join(statement.split()))
+
+    event.listen(initialized.engine, "before_cursor_execute", seen)
+    try:
+        result = awarding.record_event(
+            initialized,
+            {
+                "recipient": "New.Person@Example.org",
+                "recipient_name": "New Person",
+                "kind": "course.completed",
+                "data": {"course": "ethics-101", "score": 91},
+            },
+            idempotency_key="first",
+            source="lms",
+            actor="test",
+        )
+    finally:
+        event.remove(initialized.engine, "before_cursor_execute", seen)
+    assert [a.achievement_slug for a in result.awarded] == ["ethics"]
+    if initialized.engine.dialect.name == "postgresql":
+        (together,) = [s for s in statements if "INSERT INTO completion_event" in s]
+        assert "INSERT INTO learner " in together
+        assert "INSERT INTO learner_identifier" in together
+    with initialized.uow() as uow:
+        row = uow.session.scalar(
+            select(CompletionEvent).where(CompletionEvent.public_id == result.event_id)
+        )
+        learner = uow.session.get(Learner, row.learner_id)
+        assert learner.display_name == "New Person"
+        assert [(i.kind, i.value, i.is_primary) for i in learner.identifiers] == [
+            ("email", "new.person@example.org", True)
+        ]
+        assert (row.kind, row.data, row.idempotency_key) == (
+            "course.completed",
+            {"course": "ethics-101", "score": 91},
+            "lms:first",
+        )
+    # The same key again, from someone else: nothing of theirs is kept.
+    before = learners(initialized)
+    again = send(initialized, "first", course="ethics-101", recipient="other@example.org")
+    assert (again.recorded, again.event_id) == (False, result.event_id)
+    assert learners(initialized) == before
+
+
 def _event_id(ctx, key):
     with ctx.uow() as uow:
         return uow.session.scalar(
