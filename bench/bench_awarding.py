@@ -16,7 +16,8 @@ line also gives the SQL statements sent per event.  On PostgreSQL the
 round trips per event are counted too (libpq's protocol trace; the queued
 rows go with COMMIT in one query, ``badger.store.pg``), the commit query is
 timed, and one more figure puts the server process on the awarding thread's
-core (``pin_database_backends``).  How fast a round trip is varies with the
+core (``pin_database_backends``), and a bare ``SELECT 1`` is timed at the
+start and the end (the host's round trip then).  How fast a round trip is varies with the
 host: on the 2-core development VM a bare ``select 1`` took 0.04-0.08 ms
 (p99 0.1-0.26 ms) either way on 2026-12-03, on noisier days up to ~0.45 ms
 between the two cores.
@@ -81,6 +82,25 @@ def round_trips(engine: Any, run: Callable[[], object], events: int = 20) -> flo
     return trips / events
 
 
+def round_trip_probe(engine: Any, n: int = 500) -> tuple[float, float]:
+    """p50 and p99 (ms) of a bare ``SELECT 1`` on a pooled connection: the host's round trip now.
+
+    An award pays several; on this VM their tail moves with the host's
+    load, so the bench prints this at its start and its end.
+    """
+    times = []
+    with engine.connect() as conn:
+        cursor = conn.connection.dbapi_connection.cursor()
+        for _ in range(n):
+            started = time.perf_counter()
+            cursor.execute("SELECT 1", prepare=True)
+            cursor.fetchall()
+            times.append((time.perf_counter() - started) * 1000)
+        cursor.close()
+        conn.rollback()
+    return statistics.median(times), percentile(times, 99)
+
+
 def time_in_waits(run: Callable[[], object], events: int) -> tuple[float, float, float]:
     """Per event while ``run`` sends ``events`` events: psycopg's waits for the
     server (how many, their wall time, the client CPU spent inside them).
@@ -122,6 +142,8 @@ def main() -> None:
     pin_one_core()
     print(f"database: {ctx.engine.dialect.name}")
     speed_before = reference_workload_ms()
+    on_postgresql = ctx.engine.dialect.name == "postgresql"
+    probe_before = round_trip_probe(ctx.engine) if on_postgresql else None
     statements = [0]
 
     def count(*_: object) -> None:
@@ -218,7 +240,7 @@ def main() -> None:
             )
         report("  the same, learners seen before", timed(events, 90, "stub-known", known))
         report("  the same, each after an idle pause", timed(events, 90, "stub-idle", idle=True))
-        if ctx.engine.dialect.name == "postgresql":
+        if on_postgresql:
             print(
                 f"  round trips to PostgreSQL per event, new learners: "
                 f"{round_trips(ctx.engine, lambda: timed(20, 90, 'trips')):.1f}; "
@@ -250,6 +272,13 @@ def main() -> None:
         f"host speed: a reference workload took {speed_before:.1f} ms of CPU at the start, "
         f"{reference_workload_ms():.1f} ms at the end (lower is faster; apart: an unsteady host)"
     )
+    if probe_before is not None:
+        after = round_trip_probe(ctx.engine)
+        print(
+            "round trip to PostgreSQL (bare SELECT 1, 500 times): "
+            f"p50 {probe_before[0]:.3f} / p99 {probe_before[1]:.3f} ms at the start, "
+            f"p50 {after[0]:.3f} / p99 {after[1]:.3f} ms at the end"
+        )
 
 
 if __name__ == "__main__":
