@@ -144,6 +144,7 @@ def main() -> None:
     speed_before = reference_workload_ms()
     on_postgresql = ctx.engine.dialect.name == "postgresql"
     probe_before = round_trip_probe(ctx.engine) if on_postgresql else None
+    pinned = False
     statements = [0]
 
     def count(*_: object) -> None:
@@ -257,7 +258,8 @@ def main() -> None:
                 f"(server work and round trips; {cpu_in_waits:.2f} ms of it client CPU); "
                 f"client CPU outside the waits {stub_cpu - cpu_in_waits:.2f} ms (means)"
             )
-            if pin_database_backends(ctx.engine):
+            pinned = pin_database_backends(ctx.engine)
+            if pinned:
                 timed(min(events, 20), 10, "pinned-warm")
                 report(
                     "  the same, PostgreSQL's server process on this core",
@@ -278,6 +280,7 @@ def main() -> None:
             "round trip to PostgreSQL (bare SELECT 1, 500 times): "
             f"p50 {probe_before[0]:.3f} / p99 {probe_before[1]:.3f} ms at the start, "
             f"p50 {after[0]:.3f} / p99 {after[1]:.3f} ms at the end"
+            + (" (by then the server process shares this core)" if pinned else "")
         )
 
 
