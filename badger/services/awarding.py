@@ -647,12 +647,7 @@ def _record_event(
     if recorded:  # with the learner it introduced
         pass
     elif uow.on_postgresql and needs.event_kinds and not first_sighted:
-        params: dict[str, Any] = {f"event_{key}": value for key, value in row.items()}
-        params.update(learner_id=learner.id, kinds=sorted(needs.event_kinds))
-        rows = uow.core(_EVENT_AND_FACTS, params).all()
-        inserted = next((r[0] for r in rows if r[7] == "i"), None)
-        first_rows = [r for r in rows if r[7] != "i"]
-        first_rows.append((None, kind, occurred_at, event_id, None, None, data, "e"))
+        inserted, first_rows = _event_and_facts(uow, row, needs)
     else:
         inserted = uow.insert_skipping(
             EventRow.__table__, ("idempotency_key",), ("id",), row
@@ -690,6 +685,25 @@ def _record_event(
         index=index,
     )
     return EventResult(event_id, True, result.awarded)
+
+
+def _event_and_facts(
+    uow: UnitOfWork, row: Mapping[str, Any], needs: Dependencies
+) -> tuple[int | None, list[tuple[Any, ...]]]:
+    """PostgreSQL: the event inserted and the facts ``needs`` reads (:data:`_EVENT_AND_FACTS`).
+
+    The event's id (``None``: its key was recorded before) and the facts as
+    :data:`_HELD_AND_EVENTS` returns them, the event itself among them.
+    """
+    params: dict[str, Any] = {f"event_{key}": value for key, value in row.items()}
+    params.update(learner_id=row["learner_id"], kinds=sorted(needs.event_kinds))
+    rows = uow.core(_EVENT_AND_FACTS, params).all()
+    inserted = next((r[0] for r in rows if r[7] == "i"), None)
+    facts = [r for r in rows if r[7] != "i"]
+    facts.append(
+        (None, row["kind"], row["occurred_at"], row["public_id"], None, None, row["data"], "e")
+    )
+    return inserted, facts
 
 
 def _learner_and_first_event(
