@@ -575,10 +575,11 @@ def add_award(
             raise AlreadyHeld(f"{request.recipient} already holds {achievement.slug}")
     else:
         award = uow.insert_loaded(Award, row)
-    # The award's achievement and issuer are the rows at hand (read by the
-    # mail about it), not looked up again; a detached row stays detached.
+    # The award's achievement, issuer and learner are the rows at hand (read
+    # by the mail about it), not looked up again; a detached row stays detached.
     set_committed_value(award, "achievement", achievement)
     set_committed_value(award, "issuer", issuer)
+    set_committed_value(award, "learner", learner)
     if entries is None:
         entries = status.allocate_all(ctx, uow, issuer, ident, award, status.PURPOSES, now)
     revocation, suspension = entries["revocation"], entries["suspension"]
