@@ -224,21 +224,6 @@ def _take_slots(
         into[purpose] = _OpenList(list_id, public_id, size)
 
 
-def _take_and_place_all(
-    uow: UnitOfWork,
-    issuer: Issuer,
-    award: Award,
-    purposes: tuple[str, ...],
-    now: datetime,
-    into: dict[str, _OpenList | StatusList],
-    chosen: dict[str, int],
-) -> None:
-    """:func:`_take_slots` and a first draw of each index, in one statement (PostgreSQL)."""
-    values = _draws(issuer, purposes, now)
-    values["award"] = award.id
-    _got(uow.core(_take_and_place(len(purposes)), values), into, chosen)
-
-
 def _draws(issuer: Issuer, purposes: tuple[str, ...], now: datetime) -> dict[str, Any]:
     """The parameters of :func:`_take_and_place`: the issuer, the purposes, a draw for each."""
     values: dict[str, Any] = {"of_issuer": issuer.id, "of_purposes": list(purposes), "at": now}
@@ -251,14 +236,17 @@ def _draws(issuer: Issuer, purposes: tuple[str, ...], now: datetime) -> dict[str
     return values
 
 
-def _got(rows: Any, into: dict[str, _OpenList | StatusList], chosen: dict[str, int]) -> None:
+def _got(rows: Any) -> tuple[dict[str, _OpenList | StatusList], dict[str, int]]:
     """The lists taken and the indexes placed, from rows as :func:`_take_and_place` returns them."""
+    lists: dict[str, _OpenList | StatusList] = {}
+    chosen: dict[str, int] = {}
     for list_id, public_id, purpose, size, index in rows:
         if list_id is None:  # no open list at all (an award inserted without one)
             continue
-        into[purpose] = _OpenList(list_id, public_id, size)
+        lists[purpose] = _OpenList(list_id, public_id, size)
         if index is not None:
             chosen[purpose] = index
+    return lists, chosen
 
 
 def insert_and_allocate(
@@ -296,9 +284,7 @@ def insert_and_allocate(
             for column in _AWARDS.c
         ),
     )
-    lists: dict[str, _OpenList | StatusList] = {}
-    chosen: dict[str, int] = {}
-    _got((row[1:] for row in rows), lists, chosen)
+    lists, chosen = _got(row[1:] for row in rows)
     return award, _complete(ctx, uow, issuer, identity, award, purposes, now, lists, chosen)
 
 
@@ -320,11 +306,12 @@ def allocate_all(
     (:func:`_take_and_place`).  Core statements throughout: nothing here
     needs the list rows as objects unless a list has to be opened.
     """
-    lists: dict[str, _OpenList | StatusList] = {}
-    chosen: dict[str, int] = {}
-    if uow.on_postgresql:
-        _take_and_place_all(uow, issuer, award, purposes, now, lists, chosen)
+    if uow.on_postgresql:  # slots and a first draw of each index, one statement
+        values = _draws(issuer, purposes, now)
+        values["award"] = award.id
+        lists, chosen = _got(uow.core(_take_and_place(len(purposes)), values))
     else:
+        lists, chosen = {}, {}
         _take_slots(uow, issuer, purposes, now, lists)
     return _complete(ctx, uow, issuer, identity, award, purposes, now, lists, chosen)
 
