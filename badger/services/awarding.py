@@ -32,6 +32,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Integer,
     bindparam,
     inspect,
     literal_column,
@@ -316,14 +317,29 @@ _HELD_AND_EVENTS = Prepared(union_all(*_FACTS))
 # statement began, so the event itself is not among them.  Its values are
 # parameters named event_<column>, a name no table's column has (see
 # status._AWARD_COLUMNS).
-_EVENT_COLUMNS = tuple(c for c in EventRow.__table__.c if not c.primary_key)
-_NEW_EVENT = (
-    pg_insert(EventRow.__table__)
-    .values({c.key: bindparam(f"event_{c.key}", type_=c.type) for c in _EVENT_COLUMNS})
-    .on_conflict_do_nothing(index_elements=["idempotency_key"])
-    .returning(EventRow.__table__.c.id)
-    .cte("new_event")
+_EVENT_VALUES = tuple(
+    c for c in EventRow.__table__.c if not c.primary_key and c.key != "learner_id"
 )
+
+
+def _event_insert(learner_id: Any, name: str) -> Any:
+    """The event's insert, its learner ``learner_id``, as the data-modifying CTE ``name``.
+
+    ``ON CONFLICT`` on its idempotency key does nothing; it returns its id.
+    """
+    return (
+        pg_insert(EventRow.__table__)
+        .from_select(
+            ["learner_id", *(c.key for c in _EVENT_VALUES)],
+            select(learner_id, *(bindparam(f"event_{c.key}", type_=c.type) for c in _EVENT_VALUES)),
+        )
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(EventRow.__table__.c.id)
+        .cte(name)
+    )
+
+
+_NEW_EVENT = _event_insert(bindparam("event_learner_id", type_=Integer), "new_event")
 _EVENT_AND_FACTS = Prepared(
     union_all(
         *_FACTS,
@@ -339,20 +355,7 @@ _EVENT_AND_FACTS = Prepared(
 # the event's id (None: the key was recorded before); no row: the
 # identifier was taken meanwhile, and the event was not inserted.
 _NEW_IDENTIFIER = NEW_IDENTIFIER.cte("new_identifier")
-_FIRST_EVENT_COLUMNS = tuple(c for c in _EVENT_COLUMNS if c.key != "learner_id")
-_FIRST_EVENT = (
-    pg_insert(EventRow.__table__)
-    .from_select(
-        ["learner_id", *(c.key for c in _FIRST_EVENT_COLUMNS)],
-        select(
-            _NEW_IDENTIFIER.c.learner_id,
-            *(bindparam(f"event_{c.key}", type_=c.type) for c in _FIRST_EVENT_COLUMNS),
-        ),
-    )
-    .on_conflict_do_nothing(index_elements=["idempotency_key"])
-    .returning(EventRow.__table__.c.id)
-    .cte("first_event")
-)
+_FIRST_EVENT = _event_insert(_NEW_IDENTIFIER.c.learner_id, "first_event")
 _NEW_LEARNER_AND_EVENT = Prepared(
     select(*_NEW_IDENTIFIER.c, _FIRST_EVENT.c.id).select_from(
         _NEW_IDENTIFIER.outerjoin(_FIRST_EVENT, true())
