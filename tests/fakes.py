@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
+
+from sqlalchemy import event
 
 from badger.verify.fetch import MemoryFetcher
 from badger.verify.ports import FetchedDocument
@@ -54,3 +57,18 @@ def race(
     for thread in started:
         thread.join(timeout)
     return results, errors
+
+
+@contextmanager
+def statements_sent(engine: Any) -> Iterator[list[str]]:
+    """The SQL statements ``engine`` sends inside the block, whitespace collapsed."""
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)

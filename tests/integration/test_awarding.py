@@ -20,7 +20,7 @@ from badger.store.models import (
     StatusAllocation,
     StatusList,
 )
-from tests.fakes import race
+from tests.fakes import race, statements_sent
 
 QUIZ_RULE = {
     "event": "course.completed",
@@ -161,16 +161,8 @@ def test_a_known_learners_event_is_recorded_whole_with_its_facts_read_alongside(
     # still counts (two attendances of two make the badge).
     define(initialized, "webinar", {"event": "webinar.attended", "count": 2})
     send(initialized, "k1", kind="webinar.attended", topic="one")
-    statements = []
-
-    def seen(_conn, _cursor, statement, *_):
-        statements.append(" ".join(statement.split()))
-
-    event.listen(initialized.engine, "before_cursor_execute", seen)
-    try:
+    with statements_sent(initialized.engine) as statements:
         second = send(initialized, "k2", kind="webinar.attended", topic="two")
-    finally:
-        event.remove(initialized.engine, "before_cursor_execute", seen)
     assert [a.achievement_slug for a in second.awarded] == ["webinar"]
     inserts = [s for s in statements if "INSERT INTO completion_event" in s]
     assert len(inserts) == 1
@@ -198,13 +190,7 @@ def test_a_first_sighting_records_the_learner_and_its_event_together(initialized
     # On PostgreSQL the learner, its identifier and the event are one
     # statement; either way the learner is whole and the event is theirs.
     define(initialized, "ethics", QUIZ_RULE)
-    statements = []
-
-    def seen(_conn, _cursor, statement, *_):
-        statements.append(" ".join(statement.split()))
-
-    event.listen(initialized.engine, "before_cursor_execute", seen)
-    try:
+    with statements_sent(initialized.engine) as statements:
         result = awarding.record_event(
             initialized,
             {
@@ -217,8 +203,6 @@ def test_a_first_sighting_records_the_learner_and_its_event_together(initialized
             source="lms",
             actor="test",
         )
-    finally:
-        event.remove(initialized.engine, "before_cursor_execute", seen)
     assert [a.achievement_slug for a in result.awarded] == ["ethics"]
     if initialized.engine.dialect.name == "postgresql":
         (together,) = [s for s in statements if "INSERT INTO completion_event" in s]

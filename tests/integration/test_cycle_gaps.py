@@ -9,12 +9,13 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from badger.domain.errors import Conflict, NotFound
 from badger.services import accounts, awarding, catalog, claims, cycles, identifiers
 from badger.services.issue import IssueRequest, issue_award
 from badger.store.models import AuditEntry, Award, CertificationCycle, CycleReminder, Learner
+from tests.fakes import statements_sent
 from tests.integration.test_cycles import (
     ADA,
     CATALOGUE,
@@ -298,13 +299,7 @@ def test_an_award_reads_the_open_cycles_with_the_learners_badges_and_events(ctx,
         spec=spec("content-live", "2", "content-strategy", rules={"event": "course.done"}),
     )
     earn(ctx, "ethics-disclosure", START + timedelta(days=10))  # known to the database
-    statements = []
-
-    def seen(_conn, _cursor, statement, *_):
-        statements.append(" ".join(statement.split()))
-
-    event.listen(ctx.engine, "before_cursor_execute", seen)
-    try:
+    with statements_sent(ctx.engine) as statements:
         result = awarding.record_event(
             ctx,
             {"recipient": ADA, "kind": "course.done", "data": {}},
@@ -312,8 +307,6 @@ def test_an_award_reads_the_open_cycles_with_the_learners_badges_and_events(ctx,
             source="lms",
             actor="engine",
         )
-    finally:
-        event.remove(ctx.engine, "before_cursor_execute", seen)
     assert [a.achievement_slug for a in result.awarded] == ["content-live"]
     assert len([s for s in statements if "UNION ALL" in s and "certification_cycle" in s]) == 1
     assert not [s for s in statements if s.startswith("SELECT certification_cycle.id FROM")]
