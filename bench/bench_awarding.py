@@ -241,9 +241,10 @@ def main() -> None:
             )
         report("  the same, learners seen before", timed(events, 90, "stub-known", known))
         report("  the same, each after an idle pause", timed(events, 90, "stub-idle", idle=True))
-        # By now each of these achievements was awarded three times: its row
-        # is kept with the rule index (awarding.achievement_row), as for any
-        # achievement a serving process has awarded more than once.
+        # By now each of these achievements was awarded three times: the
+        # copy of its row its first award made is kept with the rule index
+        # (awarding.achievement_row); a first award makes it from what the
+        # index read, without a query.
         report(
             "  the same, achievements awarded before",
             timed(events, 90, "stub-repeat"),

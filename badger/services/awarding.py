@@ -34,7 +34,8 @@ from sqlalchemy import (
     JSON,
     Integer,
     bindparam,
-    inspect,
+    case,
+    func,
     literal_column,
     null,
     select,
@@ -75,7 +76,7 @@ from badger.services.issue import (
     seen_concurrently,
 )
 from badger.services.validation import validate
-from badger.store.db import DatabaseError, UnitOfWork, detached_copy
+from badger.store.db import DatabaseError, UnitOfWork, detached_copy, detached_row
 from badger.store.models import (
     Achievement,
     Award,
@@ -110,10 +111,12 @@ class RuleIndex:
     by_achievement: dict[str, set[int]] = field(default_factory=dict)
     by_evidence: dict[str, set[int]] = field(default_factory=dict)
     by_activity: set[int] = field(default_factory=set)
-    # Achievement rows (issuer loaded) of achievements awarded more than
-    # once, kept detached (``achievement_row``): valid as long as the index is.
+    # What an award reads of each achievement, read with the rules
+    # (:data:`_INDEX_ROWS`), until its first award makes it ``rows[id]``:
+    # the row (issuer loaded) kept detached (``achievement_row``).  Both
+    # are valid as long as the index is.
+    sources: dict[int, dict[str, Any]] = field(default_factory=dict)
     rows: dict[int, Achievement] = field(default_factory=dict)
-    awarded_once: set[int] = field(default_factory=set)
     # Issuers (few) of the achievements awarded, kept detached the same way.
     issuers: dict[int, Issuer] = field(default_factory=dict)
 
@@ -180,57 +183,62 @@ def rule_index(ctx: Context, uow: UnitOfWork) -> RuleIndex:
         return cached
     with _index_lock:
         index = RuleIndex(version=version, generation=catalog.generation())
-        rows = uow.session.execute(
-            select(Achievement.id, Achievement.slug, Achievement.rules).where(
-                Achievement.rules.is_not(None)
-            )
-        )
-        for achievement_id, slug, rules in rows:
-            if rules:
-                index.add(achievement_id, slug, parse_rule(rules))
+        for found in uow.session.execute(_INDEX_ROWS).mappings():
+            if found["rules"]:
+                values = dict(found)
+                index.add(values["id"], values["slug"], parse_rule(values["rules"]))
+                small, has_image = values.pop("small_image"), values.pop("has_image")
+                if small is not None or not has_image:
+                    values["image_uri"] = small  # else read when rendered
+                index.sources[values["id"]] = values
         ctx.extras["rule_index"] = index
     return index
 
 
-# Core selects, not an ORM query with the issuer joined eagerly: the ORM
-# layer cost more client time than the round trip.
-_ACHIEVEMENT_ROW = Prepared(
-    select(Achievement.__table__).where(Achievement.id == bindparam("achievement_id"))
-)
+# What an award reads of every achievement with rules, read with them when
+# the index is built (one query, instead of one per achievement at its first
+# award in each process): every column but a picture longer than
+# SMALL_IMAGE_CHARS.  An uploaded picture is a data URI of up to
+# catalog.MAX_IMAGE_BYTES; kept for each of thousands of achievements, such
+# pictures would hold gigabytes.  A row without it reads it when an award of
+# it is rendered (``issue.award_images``, which keeps the pictures drawn).
+SMALL_IMAGE_CHARS = 2048
+_INDEX_ROWS = select(
+    *(column for column in Achievement.__table__.c if column.key != "image_uri"),
+    case(
+        (func.length(Achievement.image_uri) <= SMALL_IMAGE_CHARS, Achievement.image_uri),
+    ).label("small_image"),
+    Achievement.image_uri.is_not(None).label("has_image"),
+).where(Achievement.rules.is_not(None))
 _ISSUER_ROW = Prepared(select(Issuer.__table__).where(Issuer.id == bindparam("issuer_id")))
 
 
 def achievement_row(uow: UnitOfWork, index: RuleIndex, achievement_id: int) -> Achievement:
-    """The achievement (with its issuer) an automatic award renders.
+    """The achievement (with its issuer) an automatic award renders, read with the index.
 
-    Every award of it used to read the row and its issuer again.  Now an
-    achievement awarded a second time since the index was built is kept
-    with the index, as a copy that belongs to no session (a rollback of this
-    transaction must not expire it; any thread may read it, none writes it);
-    one awarded once is not worth the copy.  The issuer is kept from its
-    first award on.  The index is rebuilt when any achievement or issuer
+    A copy that belongs to no session (a rollback of this transaction must
+    not expire it; any thread may read it, none writes it), made at its
+    first award from what the index read and kept with the index.  The
+    issuer is read at the first award of any of its achievements and kept
+    the same way.  The index is rebuilt when any achievement or issuer
     changes: in this process at once, in the others within
     INDEX_RECHECK_SECONDS, as for the rules themselves.
     """
     row = index.rows.get(achievement_id)
     if row is not None:
         return row
-    found = uow.core(_ACHIEVEMENT_ROW, {"achievement_id": achievement_id}).first()
-    if found is None:  # deleted since the index was built
+    values = index.sources.get(achievement_id)
+    if values is None:  # not an achievement with rules when the index was built
         raise NotFound(f"no achievement {achievement_id}")
-    row = uow.attach_loaded(Achievement, found)
-    if "issuer" not in inspect(row).dict:  # not one this session had loaded already
-        issuer = index.issuers.get(row.issuer_id)
-        if issuer is None:
-            issuer = uow.attach_loaded(
-                Issuer, uow.core(_ISSUER_ROW, {"issuer_id": row.issuer_id}).one()
-            )
-            index.issuers[row.issuer_id] = detached_copy(issuer)
-        set_committed_value(row, "issuer", issuer)
-    if achievement_id in index.awarded_once:
-        index.rows[achievement_id] = detached_copy(row, related=("issuer",))
-    else:
-        index.awarded_once.add(achievement_id)
+    issuer = index.issuers.get(values["issuer_id"])
+    if issuer is None:
+        loaded = uow.core(_ISSUER_ROW, {"issuer_id": values["issuer_id"]}).one()
+        issuer = index.issuers[values["issuer_id"]] = detached_copy(
+            uow.attach_loaded(Issuer, loaded)
+        )
+    row = detached_row(Achievement, values)
+    set_committed_value(row, "issuer", issuer)
+    index.rows[achievement_id] = row  # two threads may both make it: either copy will do
     return row
 
 

@@ -29,7 +29,9 @@ import dataclasses
 import functools
 import hashlib
 import secrets
-from collections.abc import Mapping, Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -38,7 +40,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import contains_eager, joinedload
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.attributes import instance_dict, set_committed_value
 
 from badger.credentials import baking, ob2, ob3
 from badger.credentials.images import default_badge_png, default_badge_svg
@@ -208,6 +210,60 @@ def achievement_info(ctx: Context, row: Achievement) -> AchievementInfo:
 def achievement_image(row: Achievement, fmt: str) -> bytes:
     """The achievement's picture: its uploaded PNG/SVG data URI, else the default badge."""
     return _image(row.slug, row.name, row.image_uri or "", fmt)
+
+
+def award_images(ctx: Context, uow: UnitOfWork, row: Achievement) -> tuple[bytes, bytes]:
+    """The achievement's picture as PNG and as SVG, to bake into an award of it.
+
+    ``row`` may be a copy kept without a long picture (``awarding.SMALL_IMAGE_CHARS``):
+    the picture is then read on this transaction, and the two drawn from it
+    kept in this instance for that version of the achievement
+    (:class:`_DrawnImages`), so that thousands of achievements do not keep
+    their data URIs in memory and repeated awards do not read them again.
+    """
+    if "image_uri" in instance_dict(row):
+        return achievement_image(row, "png"), achievement_image(row, "svg")
+    drawn = ctx.extras.get(_DRAWN)
+    if not isinstance(drawn, _DrawnImages):
+        drawn = ctx.extras.setdefault(_DRAWN, _DrawnImages())
+    key = (row.id, row.version)
+    images = drawn.get(key)
+    if images is None:
+        uri = uow.core(_IMAGE_URI, {"achievement_id": row.id}).scalar() or ""
+        draw = _image.__wrapped__  # not into _image's cache: it is keyed by the URI
+        images = draw(row.slug, row.name, uri, "png"), draw(row.slug, row.name, uri, "svg")
+        drawn.put(key, images)
+    return images
+
+
+_DRAWN = "drawn_achievement_images"
+_IMAGE_URI = Prepared(
+    select(Achievement.image_uri).where(Achievement.id == bindparam("achievement_id"))
+)
+
+
+class _DrawnImages:
+    """The pictures :func:`award_images` drew, the most recently used :data:`MAX` kept."""
+
+    MAX = 64
+
+    def __init__(self) -> None:
+        self._kept: OrderedDict[tuple[int, int], tuple[bytes, bytes]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[int, int]) -> tuple[bytes, bytes] | None:
+        with self._lock:
+            found = self._kept.get(key)
+            if found is not None:
+                self._kept.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[int, int], images: tuple[bytes, bytes]) -> None:
+        with self._lock:
+            self._kept[key] = images
+            self._kept.move_to_end(key)
+            while len(self._kept) > self.MAX:
+                self._kept.popitem(last=False)
 
 
 @functools.lru_cache(maxsize=256)
@@ -616,6 +672,7 @@ def add_award(
         achievement,
         info,
         recipient,
+        images=functools.partial(award_images, ctx, uow, achievement),
         status_purpose=request.status_purpose,
         result_descriptions=request.result_descriptions,
     )
@@ -663,11 +720,13 @@ def render(
     award: AwardInfo,
     recipient: RecipientInfo,
     *,
+    images: Callable[[], tuple[bytes, bytes]],
     status_purpose: str = "revocation",
     result_descriptions: Sequence[ResultDescriptionInfo] = (),
 ) -> dict[str, bytes]:
     """Every format of one award (:data:`AWARD_FORMATS`), signed.
 
+    ``images()`` draws the achievement's picture as PNG and SVG (:func:`award_images`);
     ``status_purpose`` picks the status bit the OB 3.0 credential carries;
     ``result_descriptions`` are added to its achievement (a renewal's results).
     """
@@ -696,8 +755,7 @@ def render(
     alg = ctx.settings.vc_jwt_alg
     jwt_key = ident.rsa if alg == "RS256" else ident.p256
     jwt = sign_vc_jwt(credential, ctx.keystore, slug, alg, ident.jwt_kid(jwt_key))
-    png = achievement_image(achievement_row, "png")
-    svg = achievement_image(achievement_row, "svg")
+    png, svg = images()
     ldp_text = ldp_bytes.decode("utf-8")
     return {
         "ob2-hosted": to_json_bytes(hosted),

@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from copy import deepcopy
 from types import TracebackType
 from typing import Any, TypeVar
@@ -500,6 +500,16 @@ def _as_loaded(model: type[M], values: Any) -> M:
 def _class_manager(model: type[Any]) -> Any:
     # inspect() per object made was ~1% of an award (py-spy).
     return inspect(model).class_manager
+
+
+def detached_row(model: type[M], values: Mapping[str, Any]) -> M:
+    """A ``model`` object for column ``values`` as read, belonging to no session.
+
+    To keep between transactions, as :func:`detached_copy` makes; it must
+    not be modified or added to a session.  A column left out of ``values``
+    cannot be read from it (``DetachedInstanceError``).
+    """
+    return _as_loaded(model, values.items())
 
 
 def detached_copy(obj: M, *, related: tuple[str, ...] = ()) -> M:

@@ -452,7 +452,7 @@ def test_automatic_awards_carry_the_issuer_and_achievement_as_they_are_now(initi
     (again,) = send(initialized, "n1b", course="ethics-101", score=90, recipient="z@x.org").awarded
     assert _signed_names(initialized, again.public_id) == ("Test Institute", "Ethics")
     index = initialized.extras["rule_index"]
-    assert [row.slug for row in index.rows.values()] == ["ethics"]  # kept once awarded twice
+    assert [row.slug for row in index.rows.values()] == ["ethics"]  # kept from its first award
     version = index.version
     rename_issuer(initialized, "Renamed Institute")
     (second,) = send(
@@ -471,6 +471,104 @@ def test_automatic_awards_carry_the_issuer_and_achievement_as_they_are_now(initi
     ).awarded
     assert _signed_names(initialized, third.public_id) == ("Renamed Institute", "Ethics, Revised")
     assert initialized.extras["rule_index"].version > version
+
+
+def _noise_png_uri(side=48):
+    """A PNG data URI far longer than awarding.SMALL_IMAGE_CHARS (random pixels do not compress)."""
+    import base64
+    import io
+    import os
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.frombytes("RGBA", (side, side), os.urandom(side * side * 4)).save(buffer, "PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def _idat(png):
+    from tests.unit.credentials.test_baking import chunk_types
+
+    return b"".join(data for kind, data in chunk_types(png) if kind == b"IDAT")
+
+
+def _document(ctx, award_id, fmt):
+    from badger.store.models import IssuedDocument
+
+    with ctx.uow() as uow:
+        return uow.session.scalar(
+            select(IssuedDocument.content)
+            .join(Award, IssuedDocument.award_id == Award.id)
+            .where(Award.public_id == award_id, IssuedDocument.format == fmt)
+        )
+
+
+def test_first_awards_read_no_achievement_row_and_long_pictures_stay_out_of_the_index(
+    initialized,
+):
+    import base64
+    import dataclasses
+
+    picture = _noise_png_uri()
+    assert len(picture) > awarding.SMALL_IMAGE_CHARS
+    catalog.create_achievement(
+        initialized,
+        issuer_slug="default",
+        spec=dataclasses.replace(spec("ethics", QUIZ_RULE), image_uri=picture),
+    )
+    define(initialized, "plain", {**QUIZ_RULE, "event": "workshop.attended", "where": []})
+    assert not send(initialized, "w0", course="ethics-101", score=10).awarded  # index built
+    index = initialized.extras["rule_index"]
+    ethics = next(i for i, (slug, _) in index.rules.items() if slug == "ethics")
+    assert "image_uri" not in index.sources[ethics]  # read when an award is rendered
+    plain = next(i for i, (slug, _) in index.rules.items() if slug == "plain")
+    assert index.sources[plain]["image_uri"] is None
+
+    with statements_sent(initialized.engine) as sent:
+        assert send(initialized, "w1", kind="workshop.attended").awarded
+    assert not [s for s in sent if re.search(r"\bFROM achievement\b", s)]
+
+    with statements_sent(initialized.engine) as sent:
+        (first,) = send(initialized, "w2", course="ethics-101", score=90).awarded
+    reads = [s for s in sent if re.search(r"\bFROM achievement\b", s)]
+    assert len(reads) == 1
+    assert reads[0].startswith("SELECT achievement.image_uri FROM")
+    stored = base64.b64decode(picture.split(",", 1)[1])
+    assert _idat(_document(initialized, first.public_id, "ob2-png")) == _idat(stored)
+    assert _idat(_document(initialized, first.public_id, "ob3-png")) == _idat(stored)
+
+    # The next award of it reads neither the row nor the picture again.
+    with statements_sent(initialized.engine) as sent:
+        (again,) = send(
+            initialized, "w3", course="ethics-101", score=90, recipient="b@example.org"
+        ).awarded
+    assert not [s for s in sent if re.search(r"\bFROM achievement\b", s)]
+    assert _idat(_document(initialized, again.public_id, "ob3-png")) == _idat(stored)
+    assert "image_uri" not in vars(index.rows[ethics])  # the kept copy holds no picture
+
+
+def test_a_new_picture_is_baked_into_the_next_automatic_award(initialized):
+    import base64
+    import dataclasses
+
+    first_picture, second_picture = _noise_png_uri(), _noise_png_uri()
+    catalog.create_achievement(
+        initialized,
+        issuer_slug="default",
+        spec=dataclasses.replace(spec("ethics", QUIZ_RULE), image_uri=first_picture),
+    )
+    (before,) = send(initialized, "p1", course="ethics-101", score=90).awarded
+    view = catalog.get_definition(initialized, "ethics")
+    catalog.update_achievement(
+        initialized,
+        view.public_id,
+        spec=dataclasses.replace(spec("ethics", QUIZ_RULE), image_uri=second_picture),
+        actor="test",
+    )
+    (after,) = send(initialized, "p2", course="ethics-101", score=90, recipient="b@x.org").awarded
+    for award, picture in ((before, first_picture), (after, second_picture)):
+        stored = base64.b64decode(picture.split(",", 1)[1])
+        assert _idat(_document(initialized, award.public_id, "ob3-png")) == (_idat(stored))
 
 
 def test_the_issuer_is_read_once_for_first_awards_of_several_achievements(initialized):
