@@ -112,10 +112,10 @@ class RuleIndex:
     by_evidence: dict[str, set[int]] = field(default_factory=dict)
     by_activity: set[int] = field(default_factory=set)
     # What an award reads of each achievement, read with the rules
-    # (:data:`_INDEX_ROWS`), until its first award makes it ``rows[id]``:
+    # (:data:`_INDEX_ROWS`), until its first award turns it into ``rows[id]``,
     # the row (issuer loaded) kept detached (``achievement_row``).  Both
     # are valid as long as the index is.
-    sources: dict[int, dict[str, Any]] = field(default_factory=dict)
+    sources: dict[int, tuple[Any, ...]] = field(default_factory=dict)
     rows: dict[int, Achievement] = field(default_factory=dict)
     # Issuers (few) of the achievements awarded, kept detached the same way.
     issuers: dict[int, Issuer] = field(default_factory=dict)
@@ -183,14 +183,11 @@ def rule_index(ctx: Context, uow: UnitOfWork) -> RuleIndex:
         return cached
     with _index_lock:
         index = RuleIndex(version=version, generation=catalog.generation())
-        for found in uow.session.execute(_INDEX_ROWS).mappings():
-            if found["rules"]:
-                values = dict(found)
-                index.add(values["id"], values["slug"], parse_rule(values["rules"]))
-                small, has_image = values.pop("small_image"), values.pop("has_image")
-                if small is not None or not has_image:
-                    values["image_uri"] = small  # else read when rendered
-                index.sources[values["id"]] = values
+        for found in uow.session.execute(_INDEX_ROWS):
+            achievement_id, slug, rules = found[:3]
+            if rules:
+                index.add(achievement_id, slug, parse_rule(rules))
+                index.sources[achievement_id] = tuple(found[3:])
         ctx.extras["rule_index"] = index
     return index
 
@@ -202,9 +199,20 @@ def rule_index(ctx: Context, uow: UnitOfWork) -> RuleIndex:
 # catalog.MAX_IMAGE_BYTES; kept for each of thousands of achievements, such
 # pictures would hold gigabytes.  A row without it reads it when an award of
 # it is rendered (``issue.award_images``, which keeps the pictures drawn).
+# Each is kept as a tuple (a dict per achievement held three times the
+# memory) without its rules, which the index holds parsed.
 SMALL_IMAGE_CHARS = 2048
+_KEPT = tuple(
+    column
+    for column in Achievement.__table__.c
+    if column.key not in ("id", "slug", "rules", "image_uri")
+)
+_KEPT_KEYS = ("id", "slug", *(column.key for column in _KEPT))
 _INDEX_ROWS = select(
-    *(column for column in Achievement.__table__.c if column.key != "image_uri"),
+    Achievement.id,
+    Achievement.slug,
+    Achievement.rules,
+    *_KEPT,
     case(
         (func.length(Achievement.image_uri) <= SMALL_IMAGE_CHARS, Achievement.image_uri),
     ).label("small_image"),
@@ -227,9 +235,18 @@ def achievement_row(uow: UnitOfWork, index: RuleIndex, achievement_id: int) -> A
     row = index.rows.get(achievement_id)
     if row is not None:
         return row
-    values = index.sources.get(achievement_id)
-    if values is None:  # not an achievement with rules when the index was built
-        raise NotFound(f"no achievement {achievement_id}")
+    kept = index.sources.pop(achievement_id, None)
+    if kept is None:  # another thread made the copy meanwhile
+        row = index.rows.get(achievement_id)
+        if row is None:  # not an achievement with rules when the index was built
+            raise NotFound(f"no achievement {achievement_id}")
+        return row
+    *columns, small_image, has_image = kept
+    values = dict(
+        zip(_KEPT_KEYS, (achievement_id, index.rules[achievement_id][0], *columns), strict=True)
+    )
+    if small_image is not None or not has_image:
+        values["image_uri"] = small_image  # else read when an award is rendered
     issuer = index.issuers.get(values["issuer_id"])
     if issuer is None:
         loaded = uow.core(_ISSUER_ROW, {"issuer_id": values["issuer_id"]}).one()
@@ -238,7 +255,7 @@ def achievement_row(uow: UnitOfWork, index: RuleIndex, achievement_id: int) -> A
         )
     row = detached_row(Achievement, values)
     set_committed_value(row, "issuer", issuer)
-    index.rows[achievement_id] = row  # two threads may both make it: either copy will do
+    index.rows[achievement_id] = row
     return row
 
 
