@@ -235,8 +235,8 @@ def achievement_row(uow: UnitOfWork, index: RuleIndex, achievement_id: int) -> A
     row = index.rows.get(achievement_id)
     if row is not None:
         return row
-    kept = index.sources.pop(achievement_id, None)
-    if kept is None:  # another thread made the copy meanwhile
+    kept = index.sources.get(achievement_id)
+    if kept is None:  # another thread made the copy meanwhile (it is stored first)
         row = index.rows.get(achievement_id)
         if row is None:  # not an achievement with rules when the index was built
             raise NotFound(f"no achievement {achievement_id}")
@@ -255,7 +255,8 @@ def achievement_row(uow: UnitOfWork, index: RuleIndex, achievement_id: int) -> A
         )
     row = detached_row(Achievement, values)
     set_committed_value(row, "issuer", issuer)
-    index.rows[achievement_id] = row
+    index.rows[achievement_id] = row  # two threads may both make it: either copy will do
+    index.sources.pop(achievement_id, None)
     return row
 
 

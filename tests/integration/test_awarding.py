@@ -546,6 +546,40 @@ def test_first_awards_read_no_achievement_row_and_long_pictures_stay_out_of_the_
     assert "image_uri" not in vars(index.rows[ethics])  # the kept copy holds no picture
 
 
+def test_an_achievement_copy_another_thread_makes_meanwhile_does_no_harm(initialized):
+    """Thread B makes (and stores) the copy while thread A is between its two looks."""
+    define(initialized, "ethics", QUIZ_RULE)
+    made_by_b = []
+
+    class OtherThreadBetween(dict):
+        hooked = True
+
+        def _b_runs_now(self, key):
+            if self.hooked:
+                self.hooked = False
+                made_by_b.append(awarding.achievement_row(uow, index, key))
+
+        def get(self, key, default=None):
+            found = super().get(key, default)
+            self._b_runs_now(key)
+            return found
+
+        def pop(self, key, *default):
+            found = super().pop(key, *default)
+            self._b_runs_now(key)
+            return found
+
+    with initialized.uow() as uow:
+        index = awarding.rule_index(initialized, uow)
+        (ethics,) = index.rules
+        index.sources = OtherThreadBetween(index.sources)
+        made_by_a = awarding.achievement_row(uow, index, ethics)
+    assert made_by_a.slug == made_by_b[0].slug == "ethics"
+    assert made_by_a.issuer.name == made_by_b[0].issuer.name
+    assert awarding.achievement_row(uow, index, ethics) is index.rows[ethics]
+    assert ethics not in index.sources
+
+
 def test_a_new_picture_is_baked_into_the_next_automatic_award(initialized):
     import base64
     import dataclasses
