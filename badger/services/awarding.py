@@ -63,13 +63,17 @@ from badger.domain.requirements import (
 from badger.services import audit, catalog, cycles
 from badger.services.context import Context
 from badger.services.issue import (
-    NEW_IDENTIFIER,
+    IDENTIFIER_COLUMNS,
+    LEARNER_WITH,
+    LEARNER_WITH_WIDTH,
+    NEW_IDENTIFIER_UNLESS_HELD,
     AlreadyHeld,
     IssuedAward,
     IssueRequest,
     add_award,
     adopt_first_sighting,
     first_sighting,
+    known_from_rows,
     known_learner,
     learner_for,
     new_learner,
@@ -375,18 +379,32 @@ _EVENT_AND_FACTS = Prepared(
         ),
     )
 )
-# PostgreSQL, an event from a learner first seen: the learner, its
-# identifier (issue.NEW_IDENTIFIER, its parameters issue.first_sighting's)
-# and the event in one statement.  The row is the identifier's columns, then
-# the event's id (None: the key was recorded before); no row: the
-# identifier was taken meanwhile, and the event was not inserted.
-_NEW_IDENTIFIER = NEW_IDENTIFIER.cte("new_identifier")
-_FIRST_EVENT = _event_insert(_NEW_IDENTIFIER.c.learner_id, "first_event")
-_NEW_LEARNER_AND_EVENT = Prepared(
-    select(*_NEW_IDENTIFIER.c, _FIRST_EVENT.c.id).select_from(
-        _NEW_IDENTIFIER.outerjoin(_FIRST_EVENT, true())
+# PostgreSQL, an event from a recipient: the learner holding the identifier
+# (issue.LEARNER_WITH's rows, tagged 'k'), or else the learner made for it,
+# its identifier (issue.NEW_IDENTIFIER_UNLESS_HELD, its parameters
+# issue.first_sighting's) and the event, in one
+# statement: one round trip for a learner first seen, where a lookup found
+# nothing first.  The rows are LEARNER_WITH's columns (only the
+# identifier's set in a first sighting's row, tagged 'n'), the event's id
+# (None: its key was recorded before) and the tag.  Neither: the identifier
+# was taken meanwhile, and the event was not inserted.  For a learner
+# seen before nothing is inserted: the caller records the event.
+_SIGHTED_IDENTIFIER = NEW_IDENTIFIER_UNLESS_HELD.cte("new_identifier")
+_SIGHTED_EVENT = _event_insert(_SIGHTED_IDENTIFIER.c.learner_id, "first_event")
+_LEARNER_OR_FIRST_SIGHTING = Prepared(
+    union_all(
+        # First: a union's columns take their types from its first select.
+        LEARNER_WITH.add_columns(null(), literal_column("'k'")),
+        select(
+            *(null() for _ in range(IDENTIFIER_COLUMNS.start)),
+            *_SIGHTED_IDENTIFIER.c,
+            *(null() for _ in range(LEARNER_WITH_WIDTH - IDENTIFIER_COLUMNS.stop)),
+            _SIGHTED_EVENT.c.id,
+            literal_column("'n'"),
+        ).select_from(_SIGHTED_IDENTIFIER.outerjoin(_SIGHTED_EVENT, true())),
     )
 )
+_IDENTIFIER_ID = IDENTIFIER_COLUMNS.start  # the identifier's id: its first column
 _EVENT_BY_KEY = Prepared(
     select(EventRow.public_id).where(EventRow.idempotency_key == bindparam("key"))
 )
@@ -745,19 +763,25 @@ def _learner_and_first_event(
     caller inserts the event.
     """
     ident = parse_identifier(payload["recipient"])
-    found = known_learner(uow, ident)
-    if found is not None:
-        return found[0], None, False
     name = payload.get("recipient_name")
     if not uow.on_postgresql:
+        found = known_learner(uow, ident)
+        if found is not None:
+            return found[0], None, False
         return new_learner(uow, ident, name)[0], None, False
     sighting = first_sighting(ident, name)
     params = {**sighting, **{f"event_{key}": value for key, value in row.items()}}
-    got = uow.core(_NEW_LEARNER_AND_EVENT, params).first()
-    made = adopt_first_sighting(uow, None if got is None else got[:-1], sighting)
+    rows = uow.core(_LEARNER_OR_FIRST_SIGHTING, params).all()
+    known = sorted(
+        (r[:LEARNER_WITH_WIDTH] for r in rows if r[-1] == "k"), key=lambda r: r[_IDENTIFIER_ID]
+    )
+    if known:
+        return known_from_rows(uow, known, ident.kind.value, ident.value)[0], None, False
+    got = next((r for r in rows if r[-1] == "n"), None)
+    made = adopt_first_sighting(uow, None if got is None else got[IDENTIFIER_COLUMNS], sighting)
     if made is None:  # a concurrent event's recipient was created first
         return seen_concurrently(uow, ident)[0], None, False
-    return made[0], got[-1], True  # type: ignore[index]
+    return made[0], got[-2], True  # type: ignore[index]
 
 
 def after_issue(ctx: Context, uow: UnitOfWork, issued: IssuedAward, *, actor: str) -> Evaluation:

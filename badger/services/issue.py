@@ -37,7 +37,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy import bindparam, delete, exists, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import contains_eager, joinedload
 from sqlalchemy.orm.attributes import instance_dict, set_committed_value
@@ -294,8 +294,11 @@ _ACHIEVEMENT_BY_SLUG = _ACHIEVEMENT.where(
 # claim or "you earned" mail), and each lazy load would be a round trip of
 # its own.  One Core statement (no rows: a first sighting) instead of an
 # identifier lookup followed by an ORM query with eager loads.
+# LEARNER_WITH is that query unordered, for statements that go on from it
+# (the awarding engine's lookup-or-first-sighting); its rows go to
+# known_from_rows, ordered by the identifier's id.
 _OWNER = LearnerIdentifier.__table__.alias("owner")
-_LEARNER_WITH = Prepared(
+LEARNER_WITH = (
     select(*Learner.__table__.c, *LearnerIdentifier.__table__.c, *Account.__table__.c)
     .select_from(_OWNER)
     .join(Learner.__table__, Learner.__table__.c.id == _OWNER.c.learner_id)
@@ -305,10 +308,12 @@ _LEARNER_WITH = Prepared(
     )
     .outerjoin(Account.__table__, Account.__table__.c.learner_id == Learner.__table__.c.id)
     .where(_OWNER.c.kind == bindparam("kind"), _OWNER.c.value == bindparam("value"))
-    .order_by(LearnerIdentifier.__table__.c.id)
 )
+_LEARNER_WITH = Prepared(LEARNER_WITH.order_by(LearnerIdentifier.__table__.c.id))
 _LEARNER_COLUMNS = len(Learner.__table__.c)
 _ACCOUNT_FROM = _LEARNER_COLUMNS + len(LearnerIdentifier.__table__.c)
+LEARNER_WITH_WIDTH = _ACCOUNT_FROM + len(Account.__table__.c)
+IDENTIFIER_COLUMNS = slice(_LEARNER_COLUMNS, _ACCOUNT_FROM)
 _LEARNER_LOADED = (
     select(Learner)
     .where(Learner.id == bindparam("learner_id"))
@@ -320,6 +325,13 @@ def _known(uow: UnitOfWork, kind: str, value: str) -> tuple[Learner, LearnerIden
     rows = uow.core(_LEARNER_WITH, {"kind": kind, "value": value}).all()
     if not rows:
         return None
+    return known_from_rows(uow, rows, kind, value)
+
+
+def known_from_rows(
+    uow: UnitOfWork, rows: Sequence[Sequence[Any]], kind: str, value: str
+) -> tuple[Learner, LearnerIdentifier]:
+    """The learner and its identifier ``kind:value`` from :data:`LEARNER_WITH`'s rows (some)."""
     learner_id = rows[0][0]
     if uow.holds(Learner, learner_id):
         # Loaded earlier in this transaction: its collections may be too,
@@ -447,21 +459,51 @@ _NEW_LEARNER = (
     .cte("new_learner")
 )
 _IDENTIFIER_COLUMNS = ("kind", "value", "verified_at", "is_primary", "created_at")
-NEW_IDENTIFIER = (
-    pg_insert(LearnerIdentifier.__table__)
-    .from_select(
-        ["learner_id", *_IDENTIFIER_COLUMNS],
-        select(
-            _NEW_LEARNER.c.id,
-            *(
-                bindparam(name, type_=LearnerIdentifier.__table__.c[name].type)
-                for name in _IDENTIFIER_COLUMNS
+
+
+def _identifier_insert(new_learner: Any) -> Any:
+    """The identifier's insert, its learner the one ``new_learner`` (a CTE) inserted."""
+    return (
+        pg_insert(LearnerIdentifier.__table__)
+        .from_select(
+            ["learner_id", *_IDENTIFIER_COLUMNS],
+            select(
+                new_learner.c.id,
+                *(
+                    bindparam(name, type_=LearnerIdentifier.__table__.c[name].type)
+                    for name in _IDENTIFIER_COLUMNS
+                ),
             ),
+        )
+        .on_conflict_do_nothing(index_elements=["kind", "value"])
+        .returning(*LearnerIdentifier.__table__.c)
+    )
+
+
+NEW_IDENTIFIER = _identifier_insert(_NEW_LEARNER)
+# The same, its learner inserted only if no learner holds the identifier
+# (as this statement's snapshot sees it): for a statement that also reads
+# the learner holding it (LEARNER_WITH), one round trip for either case.
+_LEARNER_UNLESS_HELD = (
+    insert(Learner.__table__)
+    .from_select(
+        ["public_id", "display_name", "created_at"],
+        select(
+            *(
+                bindparam(name, type_=Learner.__table__.c[name].type)
+                for name in ("public_id", "display_name", "created_at")
+            )
+        ).where(
+            ~exists().where(
+                LearnerIdentifier.__table__.c.kind == bindparam("kind"),
+                LearnerIdentifier.__table__.c.value == bindparam("value"),
+            )
         ),
     )
-    .on_conflict_do_nothing(index_elements=["kind", "value"])
-    .returning(*LearnerIdentifier.__table__.c)
+    .returning(Learner.__table__.c.id)
+    .cte("new_learner")
 )
+NEW_IDENTIFIER_UNLESS_HELD = _identifier_insert(_LEARNER_UNLESS_HELD)
 _NEW_LEARNER_AND_IDENTIFIER = Prepared(NEW_IDENTIFIER)
 _DELETE_LEARNER = Prepared(
     delete(Learner.__table__).where(Learner.__table__.c.public_id == bindparam("public_id"))
