@@ -382,13 +382,13 @@ _EVENT_AND_FACTS = Prepared(
 # PostgreSQL, an event from a recipient: the learner holding the identifier
 # (issue.LEARNER_WITH's rows, tagged 'k'), or else the learner made for it,
 # its identifier (issue.NEW_IDENTIFIER_UNLESS_HELD, its parameters
-# issue.first_sighting's) and the event, in one
-# statement: one round trip for a learner first seen, where a lookup found
-# nothing first.  The rows are LEARNER_WITH's columns (only the
-# identifier's set in a first sighting's row, tagged 'n'), the event's id
-# (None: its key was recorded before) and the tag.  Neither: the identifier
-# was taken meanwhile, and the event was not inserted.  For a learner
-# seen before nothing is inserted: the caller records the event.
+# issue.first_sighting's) and the event, in one statement: one round trip
+# for a learner first seen, whose lookup used to find nothing first.  The
+# rows are LEARNER_WITH's columns (in a first sighting's row, tagged 'n',
+# only the identifier's are set), the event's id (None: its key was
+# recorded before) and the tag.  No row: the identifier was taken
+# meanwhile, and the event was not inserted.  For a learner seen before
+# nothing is inserted: the caller records the event.
 _SIGHTED_IDENTIFIER = NEW_IDENTIFIER_UNLESS_HELD.cte("new_identifier")
 _SIGHTED_EVENT = _event_insert(_SIGHTED_IDENTIFIER.c.learner_id, "first_event")
 _LEARNER_OR_FIRST_SIGHTING = Prepared(
