@@ -80,7 +80,7 @@ from badger.services.issue import (
     seen_concurrently,
 )
 from badger.services.validation import validate
-from badger.store.db import DatabaseError, UnitOfWork, detached_copy, detached_row
+from badger.store.db import DatabaseError, UnitOfWork, detached_loaded, detached_row
 from badger.store.models import (
     Achievement,
     Award,
@@ -254,9 +254,7 @@ def achievement_row(uow: UnitOfWork, index: RuleIndex, achievement_id: int) -> A
     issuer = index.issuers.get(values["issuer_id"])
     if issuer is None:
         loaded = uow.core(_ISSUER_ROW, {"issuer_id": values["issuer_id"]}).one()
-        issuer = index.issuers[values["issuer_id"]] = detached_copy(
-            uow.attach_loaded(Issuer, loaded)
-        )
+        issuer = index.issuers[values["issuer_id"]] = detached_loaded(Issuer, loaded)
     row = detached_row(Achievement, values)
     set_committed_value(row, "issuer", issuer)
     index.rows[achievement_id] = row  # two threads may both make it: either copy will do

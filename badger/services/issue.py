@@ -448,16 +448,31 @@ def _new_learner(
 # for statements that go on from it (the awarding engine records the event
 # of a first sighting in the same statement); its parameters are
 # first_sighting()'s values.
-_NEW_LEARNER = (
-    insert(Learner.__table__)
-    .values(
-        public_id=bindparam("public_id"),
-        display_name=bindparam("display_name"),
-        created_at=bindparam("created_at"),
+_NEW_LEARNER_COLUMNS = ("public_id", "display_name", "created_at")
+
+
+def _learner_insert(*, unless_held: bool) -> Any:
+    """The learner's insert as a CTE returning its id; ``unless_held``: only
+    if no learner holds the identifier (``kind``, ``value``) as the
+    statement's snapshot sees it."""
+    values = select(
+        *(bindparam(name, type_=Learner.__table__.c[name].type) for name in _NEW_LEARNER_COLUMNS)
     )
-    .returning(Learner.__table__.c.id)
-    .cte("new_learner")
-)
+    if unless_held:
+        values = values.where(
+            ~exists().where(
+                LearnerIdentifier.__table__.c.kind == bindparam("kind"),
+                LearnerIdentifier.__table__.c.value == bindparam("value"),
+            )
+        )
+    return (
+        insert(Learner.__table__)
+        .from_select(list(_NEW_LEARNER_COLUMNS), values)
+        .returning(Learner.__table__.c.id)
+        .cte("new_learner")
+    )
+
+
 _IDENTIFIER_COLUMNS = ("kind", "value", "verified_at", "is_primary", "created_at")
 
 
@@ -480,30 +495,11 @@ def _identifier_insert(new_learner: Any) -> Any:
     )
 
 
-NEW_IDENTIFIER = _identifier_insert(_NEW_LEARNER)
+NEW_IDENTIFIER = _identifier_insert(_learner_insert(unless_held=False))
 # The same, its learner inserted only if no learner holds the identifier
 # (as this statement's snapshot sees it): for a statement that also reads
 # the learner holding it (LEARNER_WITH), one round trip for either case.
-_LEARNER_UNLESS_HELD = (
-    insert(Learner.__table__)
-    .from_select(
-        ["public_id", "display_name", "created_at"],
-        select(
-            *(
-                bindparam(name, type_=Learner.__table__.c[name].type)
-                for name in ("public_id", "display_name", "created_at")
-            )
-        ).where(
-            ~exists().where(
-                LearnerIdentifier.__table__.c.kind == bindparam("kind"),
-                LearnerIdentifier.__table__.c.value == bindparam("value"),
-            )
-        ),
-    )
-    .returning(Learner.__table__.c.id)
-    .cte("new_learner")
-)
-NEW_IDENTIFIER_UNLESS_HELD = _identifier_insert(_LEARNER_UNLESS_HELD)
+NEW_IDENTIFIER_UNLESS_HELD = _identifier_insert(_learner_insert(unless_held=True))
 _NEW_LEARNER_AND_IDENTIFIER = Prepared(NEW_IDENTIFIER)
 _DELETE_LEARNER = Prepared(
     delete(Learner.__table__).where(Learner.__table__.c.public_id == bindparam("public_id"))

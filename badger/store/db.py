@@ -512,6 +512,12 @@ def detached_row(model: type[M], values: Mapping[str, Any]) -> M:
     return _as_loaded(model, values.items())
 
 
+def detached_loaded(model: type[M], row: Any) -> M:
+    """:func:`detached_row` for ``row`` (all the columns, in table order) read by a Core query."""
+    _, keys = _insert_returning(model)
+    return _as_loaded(model, zip(keys, row, strict=True))
+
+
 def detached_copy(obj: M, *, related: tuple[str, ...] = ()) -> M:
     """A copy of a loaded row that belongs to no session: to keep between transactions.
 
