@@ -1,9 +1,14 @@
 """Issuing an award renders every format, signed, in one transaction; status changes follow."""
 
+import base64
+import gc
 import hashlib
 import json
+import os
+import tracemalloc
 from datetime import timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from jsonschema import Draft201909Validator
@@ -24,6 +29,7 @@ from badger.services.issue import (
     FORMATS,
     EvidenceInput,
     IssueRequest,
+    achievement_image,
     get_document,
     issue_award,
 )
@@ -367,3 +373,27 @@ def test_an_award_that_fails_after_its_insert_leaves_the_transaction_usable(init
     with initialized.uow() as uow:
         assert uow.session.scalar(select(func.count()).select_from(Award)) == 1
         assert uow.session.scalar(select(Award.public_id)) == issued.public_id
+
+
+def test_drawn_pictures_keep_few_uploaded_images_in_memory():
+    # Each uploaded picture is a data URI of up to ~700 KB; a cache keyed by
+    # it and holding the decoded bytes kept 256 of them (hundreds of MB).
+    def row(i: int) -> SimpleNamespace:
+        data = base64.b64encode(os.urandom(512 * 1024)).decode()
+        return SimpleNamespace(
+            slug=f"a{i}", name=f"A {i}", image_uri="data:image/png;base64," + data
+        )
+
+    first = row(0)
+    assert achievement_image(first, "png") == base64.b64decode(first.image_uri.split(",", 1)[1])
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for i in range(1, 41):
+            achievement_image(row(i), "png")  # each row and its URI dropped after
+        gc.collect()
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert held < 16 * 1024 * 1024, f"{held / 2**20:.0f} MiB held for 40 pictures of 512 KiB"
