@@ -505,10 +505,7 @@ def _bulk_issue(
     for problem in parsed.problems:
         click.echo(str(problem), err=True)
     if parsed.problems and not skip_invalid:
-        fail(
-            f"{len(parsed.problems)} bad row(s); nothing issued (fix them or pass --skip-invalid)",
-            EXIT_FAILED,
-        )
+        fail(f"{len(parsed.problems)} bad row(s); nothing issued (fix them or pass --skip-invalid)")
     job = bulk.create_job(
         ctx,
         filename=getattr(csv_file, "name", "upload.csv"),

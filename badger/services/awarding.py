@@ -48,6 +48,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm.attributes import set_committed_value
 
 from badger.domain.errors import Conflict, NotFound, ValidationError
+from badger.domain.moments import parse_moment
 from badger.domain.recipients import parse_identifier
 from badger.domain.requirements import (
     ApprovedActivity,
@@ -618,12 +619,7 @@ class EventResult:
 def _parse_time(value: Any, now: datetime) -> datetime:
     if value is None:
         return now
-    try:
-        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        raise ValidationError("occurred_at", f"{value!r} is not an ISO 8601 date-time") from None
-    if moment.tzinfo is None:
-        raise ValidationError("occurred_at", "needs a time zone")
+    moment = parse_moment(str(value), "occurred_at")
     if moment > now + timedelta(minutes=5):
         raise ValidationError("occurred_at", "is in the future")
     return moment

@@ -27,6 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import load_only
 
 from badger.domain.errors import Conflict, DomainError, NotFound, ValidationError
+from badger.domain.moments import parse_moment
 from badger.domain.recipients import parse_identifier
 from badger.services import audit, awarding
 from badger.services.context import Context
@@ -143,15 +144,11 @@ def _check_row(
     issued_on = None
     if cells.get("issued_on"):
         try:
-            issued_on = datetime.fromisoformat(cells["issued_on"].replace("Z", "+00:00"))
-            if issued_on.tzinfo is None:
-                problems.append(RowProblem(number, "issued_on", "needs a time zone"))
-            elif issued_on > now + timedelta(minutes=5):
+            issued_on = parse_moment(cells["issued_on"], "issued_on")
+            if issued_on > now + timedelta(minutes=5):
                 problems.append(RowProblem(number, "issued_on", "is in the future"))
-        except ValueError:
-            problems.append(
-                RowProblem(number, "issued_on", f"{cells['issued_on']!r} is not ISO 8601")
-            )
+        except ValidationError as exc:
+            problems.append(RowProblem(number, "issued_on", exc.reason))
     if len(cells.get("narrative", "")) > 10_000:
         problems.append(RowProblem(number, "narrative", "at most 10,000 characters"))
     if problems or ident is None or slug is None:

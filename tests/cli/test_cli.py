@@ -336,7 +336,7 @@ def test_bulk_issue_from_the_command_line(run, tmp_path):
     rows = tmp_path / "rows.csv"
     rows.write_text("recipient,name\na@example.org,A\nnot-an-email,B\nc@example.org,C\n")
     refused = run("issue", "ethics-disclosure", "--csv", str(rows))
-    assert refused.exit_code == 1
+    assert refused.exit_code == 2  # bad input: nothing was tried
     assert "row 3: recipient:" in refused.output
     assert "1 bad row(s); nothing issued" in refused.output
     assert json.loads(run("awards", "list", "--json").output) == []

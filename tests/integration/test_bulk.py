@@ -206,3 +206,20 @@ def test_bulk_job_runs_in_an_rq_worker(fresh_database_url, tmp_path, monkeypatch
     assert len(__import__("json").loads(listed.output)) == 2
     connection.flushdb()
     connection.close()
+
+
+def test_a_date_alone_is_issued_on_the_start_of_that_day_in_utc(initialized, ethics):
+    parsed = bulk.parse_csv(
+        initialized,
+        b"recipient,achievement,issued_on\n"
+        b"a@example.org,ethics,2026-03-01\n"
+        b"b@example.org,ethics,2026-03-01T10:00\n",
+    )
+    (problem,) = parsed.problems
+    assert (problem.row, problem.field) == (3, "issued_on")
+    assert "needs a time zone (e.g. 2026-03-01T10:00Z" in str(problem)
+    job = bulk.create_job(initialized, filename="d.csv", content=b"x", parsed=parsed, actor="t")
+    assert bulk.run_job(initialized, job.public_id).issued == 1
+    with initialized.uow() as uow:
+        (issued_on,) = uow.session.scalars(select(Award.issued_on))
+    assert issued_on.isoformat().startswith("2026-03-01T00:00:00")

@@ -103,6 +103,12 @@ def test_manual_award_needs_a_known_achievement(admin):
 # ---------------------------------------------------------------- bulk
 
 
+def test_bulk_upload_page_names_every_column_the_file_may_have(admin, initialized):
+    html = admin.get("/admin/bulk").get_data(as_text=True)
+    listed = re.findall(r"<dt><code>(\w+)</code>", html)
+    assert sorted(listed) == sorted(bulk.COLUMNS)
+
+
 def test_bulk_upload_lists_every_bad_row_and_issues_nothing(admin, initialized, queue):
     csv = (
         b"recipient,achievement,evidence\n"

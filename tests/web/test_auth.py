@@ -3,8 +3,10 @@
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from badger.services import accounts
+from badger.store.models import CompletionEvent
 from tests.conftest import ADMIN_EMAIL, PASSWORD
 
 
@@ -445,3 +447,18 @@ def test_account_page_lists_the_learners_badges_and_submissions(
     assert "Your badges" in html
     assert "Ethics &lt;Unit&gt;" in html
     assert "Local meetup talk" in html
+
+
+def test_events_api_takes_a_date_alone_and_names_a_time_without_a_zone(client, initialized):
+    auth = {"Authorization": f"Bearer {_admin_token(initialized)}"}
+    day = (initialized.now() - timedelta(days=3)).date().isoformat()
+    event = {"recipient": "ada@example.org", "kind": "webinar.attended", "occurred_at": day}
+    recorded = client.post("/api/v1/events", json=event, headers={**auth, "Idempotency-Key": "d1"})
+    assert recorded.status_code == 201, recorded.json
+    with initialized.uow() as uow:
+        (occurred,) = uow.session.scalars(select(CompletionEvent.occurred_at))
+    assert occurred.isoformat().startswith(f"{day}T00:00:00")
+    naive = {**event, "occurred_at": f"{day}T09:00"}
+    refused = client.post("/api/v1/events", json=naive, headers={**auth, "Idempotency-Key": "d2"})
+    assert refused.status_code == 400
+    assert "time zone" in " ".join(refused.json["errors"]["occurred_at"])
