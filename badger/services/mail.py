@@ -13,6 +13,7 @@ import ssl
 import uuid
 from dataclasses import dataclass
 from email.message import EmailMessage
+from email.utils import formatdate, make_msgid, parseaddr
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
@@ -38,7 +39,13 @@ def _to_email(message: Message, sender: str) -> EmailMessage:
     mail["From"] = sender
     mail["To"] = message.to
     mail["Subject"] = message.subject
-    mail["Message-ID"] = f"<{uuid.uuid4()}@badger>"
+    # RFC 5322 requires a Date; spam filters also score a Message-ID whose
+    # domain is not the sender's.
+    mail["Date"] = formatdate(usegmt=True)
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
+    mail["Message-ID"] = make_msgid(idstring="badger", domain=domain)
+    # RFC 3834: sent by software, so vacation responders do not answer it.
+    mail["Auto-Submitted"] = "auto-generated"
     mail.set_content(message.body)
     return mail
 
