@@ -20,7 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from badger import __version__
 from badger.config import ENV_DOCS, ConfigError, Settings, load_settings
-from badger.domain.errors import DomainError, ValidationError
+from badger.domain.errors import Conflict, DomainError, ValidationError
 from badger.proofs.errors import ProofError
 from badger.services import (
     accounts,
@@ -384,9 +384,18 @@ def achievements() -> None:
 
 @achievements.command("import")
 @click.argument("json_file", type=click.File("r"))
+@click.option(
+    "--update",
+    is_flag=True,
+    help="Also change the achievements whose slug exists (a new version each; issued "
+    "badges keep theirs); without it an existing slug is refused.",
+)
 @handle_errors
-def achievements_import(json_file: Any) -> None:
-    """Define achievements from a JSON file (one object or a list; schemas/achievement.json)."""
+def achievements_import(json_file: Any, update: bool) -> None:
+    """Define achievements from a JSON file (one object or a list; schemas/achievement.json).
+
+    All or nothing: one bad definition and none is stored.
+    """
     try:
         data = json.load(json_file)
     except ValueError as exc:
@@ -399,11 +408,20 @@ def achievements_import(json_file: Any) -> None:
             specs.append(catalog.spec_from_json(item))
         except ValidationError as exc:
             fail(f"item {i}: {exc.message}")
-    created = catalog.create_achievements(
-        ctx, issuer_slug=ctx.settings.issuer_slug, specs=specs, actor="cli"
-    )
-    for view in created:
-        click.echo(f"defined {view.slug} ({view.achievement_type})")
+    try:
+        lines = catalog.import_definitions(
+            ctx, issuer_slug=ctx.settings.issuer_slug, specs=specs, update=update, actor="cli"
+        )
+    except Conflict as exc:
+        fail(f"{exc.message}; nothing imported (--update changes existing ones)", EXIT_FAILED)
+    for line in lines:
+        view = line.view
+        if line.outcome == "defined":
+            click.echo(f"defined {view.slug} ({view.achievement_type})")
+        elif line.outcome == "updated":
+            click.echo(f"updated {view.slug} to version {view.version} ({', '.join(line.changed)})")
+        else:
+            click.echo(f"unchanged {view.slug} (version {view.version})")
 
 
 @achievements.command("export")

@@ -48,6 +48,7 @@ class AchievementView:
     series: str | None
     tags: tuple[str, ...]
     image_uri: str | None
+    version: int = 1  # issued awards carry the version they were issued from
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -78,6 +79,7 @@ def _achievement_view(row: Achievement) -> AchievementView:
         series=row.series,
         tags=tuple(row.tags or ()),
         image_uri=row.image_uri,
+        version=row.version or 1,
     )
 
 
@@ -301,21 +303,83 @@ def create_achievements(
     ctx: Context, *, issuer_slug: str, specs: list[AchievementSpec], actor: str
 ) -> list[AchievementView]:
     """Define several achievements in one transaction: all or none."""
+    lines = import_definitions(ctx, issuer_slug=issuer_slug, specs=specs, update=False, actor=actor)
+    return [line.view for line in lines]
+
+
+@dataclass(frozen=True)
+class ImportLine:
+    """What :func:`import_definitions` did with one definition."""
+
+    outcome: str  # "defined", "updated" or "unchanged"
+    view: AchievementView
+    changed: tuple[str, ...] = ()
+
+
+def import_definitions(
+    ctx: Context,
+    *,
+    issuer_slug: str,
+    specs: list[AchievementSpec],
+    update: bool,
+    actor: str,
+) -> list[ImportLine]:
+    """Define several achievements in one transaction: all or none.
+
+    With ``update``, a definition whose slug the issuer has already changes
+    that achievement (as :func:`update_achievement`: a new version, issued
+    awards untouched), or is left alone when nothing in it differs; without,
+    an existing slug is a :class:`Conflict`.  A definition without
+    ``image_uri`` keeps the current picture.
+    """
+    first: dict[str, int] = {}
+    for i, spec in enumerate(specs):
+        if spec.slug in first:
+            raise ValidationError(
+                "slug", f"{spec.slug!r} is defined twice (items {first[spec.slug]} and {i})"
+            )
+        first[spec.slug] = i
+    now = ctx.now()
+    lines: list[ImportLine] = []
     with ctx.uow() as uow:
-        return [
-            add_achievement(uow, issuer_slug=issuer_slug, spec=spec, actor=actor, now=ctx.now())
-            for spec in specs
-        ]
+        existing = (
+            {
+                row.slug: row
+                for row in uow.session.scalars(
+                    select(Achievement)
+                    .join(Issuer)
+                    .where(Issuer.slug == issuer_slug, Achievement.slug.in_(list(first)))
+                )
+            }
+            if update
+            else {}
+        )
+        for spec in specs:
+            row = existing.get(spec.slug)
+            if row is None:
+                view = add_achievement(
+                    uow, issuer_slug=issuer_slug, spec=spec, actor=actor, now=now
+                )
+                lines.append(ImportLine("defined", view))
+                continue
+            changed = _change(uow, row, spec, keep_image=True, actor=actor, now=now)
+            outcome = "updated" if changed else "unchanged"
+            lines.append(ImportLine(outcome, _achievement_view(row), tuple(changed)))
+    return lines
 
 
 def export_definitions(ctx: Context, issuer_slug: str | None = None) -> list[dict[str, Any]]:
-    """Every achievement as ``schemas/achievement.json`` input (round-trips through import)."""
+    """Every achievement as ``schemas/achievement.json`` input, its picture included
+    (round-trips through import, into this instance or another)."""
     slug = issuer_slug or ctx.settings.issuer_slug
     with ctx.uow() as uow:
         rows = uow.session.scalars(
             select(Achievement).join(Issuer).where(Issuer.slug == slug).order_by(Achievement.id)
         )
-        return [_definition(row) for row in rows]
+        return [
+            {**_definition(row), **({"image_uri": row.image_uri} if row.image_uri else {})}
+            for row in rows
+        ]
 
 
 def _definition(row: Achievement) -> dict[str, Any]:
@@ -424,35 +488,52 @@ def update_achievement(
         row = _find(uow, public_id, ctx.settings.issuer_slug)
         if spec.slug != row.slug:
             raise ValidationError("slug", "cannot be changed (rules and files refer to it)")
-        before = _definition(row)
-        for name in _EDITABLE:
-            setattr(row, name, getattr(spec, name))
-        row.tags = list(spec.tags)
-        row.alignments = [asdict(a) for a in spec.alignments]
-        image_changed = False
-        if spec.image_uri is not None:
-            image_changed = spec.image_uri != row.image_uri
-            row.image_uri = spec.image_uri
-        elif not keep_image and row.image_uri is not None:
-            row.image_uri, image_changed = None, True
-        after = _definition(row)
-        changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
-        if image_changed:
-            changed.append("image")
-        if changed:
-            row.version += 1
-            row.updated_at = now
-        uow.session.flush()
-        definitions_changed(uow)
-        audit.record(
-            uow,
-            actor=actor,
-            action="achievement.update",
-            subject_type="achievement",
-            subject_id=row.public_id,
-            now=now,
-            slug=row.slug,
-            changed=changed,
-            version=row.version,
-        )
+        _change(uow, row, spec, keep_image=keep_image, actor=actor, now=now, audit_unchanged=True)
         return _achievement_view(row)
+
+
+def _change(
+    uow: UnitOfWork,
+    row: Achievement,
+    spec: AchievementSpec,
+    *,
+    keep_image: bool,
+    actor: str,
+    now: Any,
+    audit_unchanged: bool = False,
+) -> list[str]:
+    """Apply ``spec`` to ``row`` (a new version when anything differs); the fields changed."""
+    before = _definition(row)
+    for name in _EDITABLE:
+        setattr(row, name, getattr(spec, name))
+    row.tags = list(spec.tags)
+    row.alignments = [asdict(a) for a in spec.alignments]
+    image_changed = False
+    if spec.image_uri is not None:
+        image_changed = spec.image_uri != row.image_uri
+        row.image_uri = spec.image_uri
+    elif not keep_image and row.image_uri is not None:
+        row.image_uri, image_changed = None, True
+    after = _definition(row)
+    changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+    if image_changed:
+        changed.append("image")
+    if changed:
+        row.version += 1
+        row.updated_at = now
+    elif not audit_unchanged:
+        return changed
+    uow.session.flush()
+    definitions_changed(uow)
+    audit.record(
+        uow,
+        actor=actor,
+        action="achievement.update",
+        subject_type="achievement",
+        subject_id=row.public_id,
+        now=now,
+        slug=row.slug,
+        changed=changed,
+        version=row.version,
+    )
+    return changed

@@ -93,6 +93,29 @@ def create_achievement() -> Any:
     return jsonify(created.as_json()), 201
 
 
+@bp.put("/achievements/<ref>")
+def update_achievement(ref: str) -> Any:
+    """Change a definition (body: ``schemas/achievement.json``; slug or public id in the URL).
+
+    Admins only.  Awards issued from now on carry the new version; those
+    issued before keep theirs.  A body without ``image_uri`` keeps the
+    current picture.
+    """
+    _require_user(Role.ADMIN)
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        abort(415, description="send a JSON object with Content-Type: application/json")
+    ctx = get_context()
+    current = catalog.get_definition(ctx, ref)  # 404 for an unknown achievement
+    updated = catalog.update_achievement(
+        ctx,
+        current.public_id,
+        spec=catalog.spec_from_json({"slug": current.data["slug"], **data}),
+        actor=actor_of(current_user.view),
+    )
+    return jsonify(updated.as_json())
+
+
 @bp.post("/events")
 def record_event() -> Any:
     """Record a completion event (``schemas/event.json``); needs ``Idempotency-Key``.

@@ -1,9 +1,13 @@
 """The `badger` command line: happy paths, idempotence and clean errors."""
 
+import base64
+import io
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from PIL import Image
 
 from badger.cli import main
 from badger.store import migrate
@@ -433,3 +437,68 @@ def test_ledger_show_counts_a_learners_real_badges(run, tmp_path):
     )
     assert unknown.exit_code == 1
     assert "no learner nobody@example.org" in unknown.output
+
+
+def _png_data_uri() -> str:
+    out = io.BytesIO()
+    Image.new("RGB", (64, 64), (200, 40, 40)).save(out, "PNG")
+    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode()
+
+
+def test_definitions_kept_in_a_file_are_exported_edited_and_imported_again(run, tmp_path):
+    run("init", *ADMIN)
+    defs = tmp_path / "defs.json"
+    defs.write_text(json.dumps([{**DEFINITIONS[0], "image_uri": _png_data_uri()}, DEFINITIONS[1]]))
+    assert run("achievements", "import", str(defs)).exit_code == 0
+    exported = run("achievements", "export").output
+    assert json.loads(exported)[0]["image_uri"].startswith("data:image/png;base64,")
+    defs.write_text(exported)
+
+    same = run("achievements", "import", "--update", str(defs))
+    assert same.exit_code == 0, same.output
+    assert same.output.splitlines() == [
+        "unchanged quiz-badge (version 1)",
+        "unchanged quiz-stack (version 1)",
+    ]
+
+    edited = json.loads(exported)
+    edited[0]["name"] = "Quiz Badge (2027)"
+    edited[0]["rules"]["where"][0]["value"] = 90
+    edited.append({**DEFINITIONS[1], "slug": "quiz-extra", "name": "Extra"})
+    defs.write_text(json.dumps(edited))
+    refused = run("achievements", "import", str(defs))
+    assert refused.exit_code == 1
+    assert "achievement 'quiz-badge' already exists; nothing imported (--update" in refused.output
+    assert "quiz-extra" not in run("achievements", "list").output  # all or nothing
+
+    changed = run("achievements", "import", "--update", str(defs))
+    assert changed.exit_code == 0, changed.output
+    assert changed.output.splitlines() == [
+        "updated quiz-badge to version 2 (name, rules)",
+        "unchanged quiz-stack (version 1)",
+        "defined quiz-extra (MicroCredential)",
+    ]
+    after = {d["slug"]: d for d in json.loads(run("achievements", "export").output)}
+    assert after["quiz-badge"]["name"] == "Quiz Badge (2027)"
+    assert after["quiz-badge"]["image_uri"] == edited[0]["image_uri"]  # kept as it was
+
+    twice = tmp_path / "twice.json"
+    twice.write_text(json.dumps([DEFINITIONS[0], DEFINITIONS[0]]))
+    duplicate = run("achievements", "import", "--update", str(twice))
+    assert duplicate.exit_code == 2
+    assert "error: slug: 'quiz-badge' is defined twice (items 0 and 1)" in duplicate.output
+
+
+def test_the_example_definitions_import_and_the_quiz_awards_from_an_event(run, tmp_path):
+    run("init", *ADMIN)
+    example = Path(__file__).resolve().parents[2] / "examples" / "achievements.json"
+    imported = run("achievements", "import", str(example))
+    assert imported.exit_code == 0, imported.output
+    assert imported.output.count("defined ") == 4
+    events = tmp_path / "e.csv"
+    events.write_text(
+        "recipient,kind,idempotency_key,occurred_at,data.quiz,data.score\n"
+        "ada@example.org,quiz.completed,q1,2026-11-02,strategy,86\n"
+    )
+    recorded = run("events", "import", str(events))
+    assert "row 2: awarded strategy-quiz to ada@example.org" in recorded.output

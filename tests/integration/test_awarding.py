@@ -662,3 +662,34 @@ def test_warm_up_builds_the_rule_index_and_freezes_the_heap(initialized):
     send(initialized, "w1", course="ethics-101", score=90)
     assert initialized.extras["rule_index"] is index
     assert awards(initialized) == 1
+
+
+def test_rules_changed_by_an_import_apply_to_the_next_event(initialized):
+    define(initialized, "ethics", QUIZ_RULE)
+    stricter = {
+        **QUIZ_RULE,
+        "where": [QUIZ_RULE["where"][0], {**QUIZ_RULE["where"][1], "value": 90}],
+    }
+    lines = catalog.import_definitions(
+        initialized,
+        issuer_slug="default",
+        specs=[spec("ethics", stricter), spec("ethics-plus", {"earned": "ethics"})],
+        update=True,
+        actor="t",
+    )
+    assert [(line.outcome, line.view.version, line.changed) for line in lines] == [
+        ("updated", 2, ("rules",)),
+        ("defined", 1, ()),
+    ]
+    payload = {
+        "recipient": "ada@example.org",
+        "kind": "course.completed",
+        "data": {"course": "ethics-101", "score": 85},
+    }
+    missed = awarding.record_event(
+        initialized, payload, idempotency_key="k1", source="t", actor="t"
+    )
+    assert missed.awarded == ()
+    payload["data"]["score"] = 95
+    met = awarding.record_event(initialized, payload, idempotency_key="k2", source="t", actor="t")
+    assert sorted(a.achievement_slug for a in met.awarded) == ["ethics", "ethics-plus"]

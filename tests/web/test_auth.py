@@ -462,3 +462,42 @@ def test_events_api_takes_a_date_alone_and_names_a_time_without_a_zone(client, i
     refused = client.post("/api/v1/events", json=naive, headers={**auth, "Idempotency-Key": "d2"})
     assert refused.status_code == 400
     assert "time zone" in " ".join(refused.json["errors"]["occurred_at"])
+
+
+def test_admin_token_changes_a_definition_and_each_change_is_a_new_version(
+    client, initialized, create_account
+):
+    auth = {"Authorization": f"Bearer {_admin_token(initialized)}"}
+    created = client.post("/api/v1/achievements", json=ETHICS, headers=auth).json
+    assert created["version"] == 1
+    body = {k: v for k, v in ETHICS.items() if k != "slug"}  # the URL names it
+    changed = client.put(
+        "/api/v1/achievements/ethics", json={**body, "name": "Ethics 2027"}, headers=auth
+    )
+    assert changed.status_code == 200, changed.json
+    assert (changed.json["name"], changed.json["version"]) == ("Ethics 2027", 2)
+    by_id = client.put(
+        f"/api/v1/achievements/{created['public_id']}",
+        json={**body, "name": "Ethics 2027"},
+        headers=auth,
+    )
+    assert by_id.json["version"] == 2  # nothing differed
+    renamed = client.put(
+        "/api/v1/achievements/ethics", json={**body, "slug": "ethics-2"}, headers=auth
+    )
+    assert renamed.status_code == 400
+    assert "slug" in renamed.json["errors"]
+    bad = client.put(
+        "/api/v1/achievements/ethics", json={**body, "credits_available": "lots"}, headers=auth
+    )
+    assert bad.status_code == 400
+    assert "credits_available" in bad.json["errors"]
+    assert client.put("/api/v1/achievements/nope", json=body, headers=auth).status_code == 404
+    assert client.put("/api/v1/achievements/ethics", data="x", headers=auth).status_code == 415
+    learner = create_account("l@example.org")
+    token = accounts.create_api_token(initialized, account_public_id=learner.public_id, name="t")
+    denied = client.put(
+        "/api/v1/achievements/ethics", json=body, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert denied.status_code == 403
+    assert client.get("/api/v1/achievements").json["achievements"][0]["name"] == "Ethics 2027"
