@@ -39,6 +39,7 @@ from badger.services import (
     verification,
 )
 from badger.services.context import Context, build_context
+from badger.services.csvfile import read_csv
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -735,7 +736,7 @@ def events_group() -> None:
 
 
 @events_group.command("import")
-@click.argument("csv_file", type=click.File("r", encoding="utf-8-sig"))
+@click.argument("csv_file", type=click.File("rb"))
 @click.option("--source", default="csv", show_default=True, help="Where the events come from.")
 @handle_errors
 def events_import(csv_file: Any, source: str) -> None:
@@ -744,16 +745,19 @@ def events_import(csv_file: Any, source: str) -> None:
     Columns named data.<field> become event data (numbers parsed).  Rows whose
     idempotency_key was seen before are skipped; awards follow automatically.
     """
-    import csv
-
-    reader = csv.DictReader(csv_file)
-    missing = {"recipient", "kind", "idempotency_key"} - set(reader.fieldnames or [])
-    if missing:
-        fail(f"{getattr(csv_file, 'name', 'CSV')}: missing column(s) {', '.join(sorted(missing))}")
+    name = getattr(csv_file, "name", "CSV")
+    try:
+        table = read_csv(csv_file.read())
+        missing = {"recipient", "kind", "idempotency_key"} - table.columns
+        if missing:
+            fail(f"{name}: missing column(s) {', '.join(sorted(missing))}")
+        rows = list(table)  # all read first: nothing is recorded from a file that cannot be
+    except ValidationError as exc:
+        fail(f"{name}: {exc.reason}")
     ctx = _context()
     recorded = skipped = awarded = 0
     problems = []
-    for number, row in enumerate(reader, start=2):
+    for number, row in rows:
         payload: dict[str, Any] = {"recipient": row["recipient"], "kind": row["kind"]}
         for key in ("occurred_at", "recipient_name"):
             if row.get(key):

@@ -15,9 +15,7 @@ reported as skipped.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -31,7 +29,8 @@ from badger.domain.moments import parse_moment
 from badger.domain.recipients import parse_identifier
 from badger.services import audit, awarding
 from badger.services.context import Context
-from badger.services.issue import EvidenceInput, IssueRequest, add_award
+from badger.services.csvfile import read_csv
+from badger.services.issue import MAX_NAME, EvidenceInput, IssueRequest, add_award
 from badger.store.models import Achievement, BulkJob, BulkJobRow, Issuer
 
 MAX_ROWS = 100_000
@@ -60,12 +59,8 @@ def parse_csv(ctx: Context, content: bytes, *, default_achievement: str | None =
     """Read and check every row (nothing is written)."""
     if len(content) > MAX_FILE_BYTES:
         raise ValidationError("file", f"larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB")
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ValidationError("file", "is not UTF-8 text") from None
-    reader = csv.DictReader(io.StringIO(text))
-    header = {h.strip() for h in reader.fieldnames or [] if h}
+    table = read_csv(content)
+    header = table.columns
     if "recipient" not in header:
         raise ValidationError("file", "needs a recipient column")
     if "achievement" not in header and not default_achievement:
@@ -81,10 +76,9 @@ def parse_csv(ctx: Context, content: bytes, *, default_achievement: str | None =
     rows: list[dict[str, Any]] = []
     problems: list[RowProblem] = []
     seen: dict[tuple[str, str], int] = {}
-    for number, raw in enumerate(reader, start=2):
+    for number, cells in table:
         if number - 1 > MAX_ROWS:
             raise ValidationError("file", f"more than {MAX_ROWS:,} rows")
-        cells = {k.strip(): (v or "").strip() for k, v in raw.items() if k}
         if not any(cells.values()):
             continue
         row, row_problems = _check_row(number, cells, default_achievement, known, now)
@@ -149,6 +143,8 @@ def _check_row(
                 problems.append(RowProblem(number, "issued_on", "is in the future"))
         except ValidationError as exc:
             problems.append(RowProblem(number, "issued_on", exc.reason))
+    if len(cells.get("name", "")) > MAX_NAME:
+        problems.append(RowProblem(number, "name", f"at most {MAX_NAME} characters"))
     if len(cells.get("narrative", "")) > 10_000:
         problems.append(RowProblem(number, "narrative", "at most 10,000 characters"))
     if problems or ident is None or slug is None:

@@ -519,6 +519,9 @@ _DELETE_LEARNER = Prepared(
 )
 
 
+MAX_NAME = 200  # a learner's display name (learner.display_name)
+
+
 def first_sighting(ident: Identifier, name: str | None) -> dict[str, Any]:
     """The parameters of :data:`NEW_IDENTIFIER` for a learner first seen as ``ident``."""
     display = (name or "").strip() or (
@@ -526,7 +529,7 @@ def first_sighting(ident: Identifier, name: str | None) -> dict[str, Any]:
     )
     return {
         "public_id": new_public_id(),
-        "display_name": display[:200],
+        "display_name": display[:MAX_NAME],  # an identifier's value can be longer
         "kind": ident.kind.value,
         "value": ident.value,
         "verified_at": None,
@@ -609,6 +612,8 @@ def add_award(
     detached: it is only read here).
     """
     now = ctx.now()
+    if len((request.recipient_name or "").strip()) > MAX_NAME:
+        raise ValidationError("recipient_name", f"at most {MAX_NAME} characters")
     issued_on = request.issued_on or now
     if issued_on.tzinfo is None:
         raise ValidationError("issued_on", "needs a time zone")

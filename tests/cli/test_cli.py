@@ -502,3 +502,23 @@ def test_the_example_definitions_import_and_the_quiz_awards_from_an_event(run, t
     )
     recorded = run("events", "import", str(events))
     assert "row 2: awarded strategy-quiz to ada@example.org" in recorded.output
+
+
+def test_an_events_file_that_cannot_be_read_records_nothing(run, tmp_path):
+    run("init", *ADMIN)
+    events = tmp_path / "e.csv"
+    events.write_bytes(b"recipient,kind,idempotency_key\nada@example.org,x,k1\n\xff\n")
+    refused = run("events", "import", str(events))
+    assert refused.exit_code == 2
+    assert (
+        refused.output == f"error: {events}: is not UTF-8 text (byte 52); save it as “CSV UTF-8”\n"
+    )
+    events.write_bytes(
+        b"recipient,kind,idempotency_key,data.note\nada@example.org,x,k1,ok\n"
+        b"ada@example.org,x,k2," + b"n" * 200_000 + b"\n"
+    )
+    refused = run("events", "import", str(events))
+    assert refused.exit_code == 2
+    assert "row 3: field larger than field limit" in refused.output
+    assert "recorded" not in refused.output  # not even row 2's
+    assert "Traceback" not in refused.output

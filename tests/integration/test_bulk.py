@@ -51,7 +51,8 @@ def test_every_bad_row_is_reported_and_nothing_is_issued(initialized, ethics):
         "y@example.org,ethics,,ftp://evidence,\n"
         "z@example.org,ethics,,,yesterday\n"
         "w@example.org,ethics,,,2099-01-01T00:00:00Z\n"
-        "learner0@example.org,ethics,,,\n",
+        "learner0@example.org,ethics,,,\n"
+        f"v@example.org,ethics,{'x' * 201},,\n",
     )
     parsed = bulk.parse_csv(initialized, content)
     assert [(p.row, p.field) for p in parsed.problems] == [
@@ -61,8 +62,9 @@ def test_every_bad_row_is_reported_and_nothing_is_issued(initialized, ethics):
         (7, "issued_on"),
         (8, "issued_on"),
         (9, "recipient"),
+        (10, "name"),
     ]
-    assert "same recipient and achievement as row 2" in str(parsed.problems[-1])
+    assert "same recipient and achievement as row 2" in str(parsed.problems[-2])
     assert len(parsed.rows) == 2
     assert count_awards(initialized) == 0
 

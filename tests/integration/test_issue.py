@@ -207,6 +207,7 @@ def test_a_failure_while_signing_leaves_nothing_half_issued(initialized, ethics,
         ({"recipient": "https://ada.example.org"}, "recipient"),
         ({"evidence": [EvidenceInput(url="ftp://x")]}, "evidence[0].url"),
         ({"evidence": [EvidenceInput()]}, "evidence[0]"),
+        ({"recipient_name": "x" * 201}, "recipient_name"),
     ],
 )
 def test_bad_issue_input_names_the_field(initialized, ethics, kwargs, field):

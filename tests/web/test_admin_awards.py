@@ -126,6 +126,16 @@ def test_bulk_upload_lists_every_bad_row_and_issues_nothing(admin, initialized, 
     assert queue.started == []
 
 
+def test_bulk_upload_of_a_file_the_csv_module_cannot_read_is_400_naming_the_row(
+    admin, initialized, queue
+):
+    csv = b"recipient,achievement,narrative\na@example.org,ethics," + b"n" * 200_000 + b"\n"
+    refused = _upload(admin, csv)
+    assert refused.status_code == 400
+    assert "row 2: field larger than field limit" in refused.get_data(as_text=True)
+    assert queue.started == []
+
+
 def test_bulk_upload_with_skip_invalid_starts_a_job_with_a_progress_page(admin, initialized, queue):
     csv = (
         b"recipient,achievement\na@example.org,ethics\nnot-an-email,ethics\nb@example.org,ethics\n"
