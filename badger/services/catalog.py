@@ -15,6 +15,7 @@ from sqlalchemy import select
 from badger.domain.achievements import AchievementSpec, Alignment, parse_credits
 from badger.domain.errors import Conflict, NotFound, ValidationError
 from badger.domain.recipients import normalize_email
+from badger.domain.requirements import parse_rule
 from badger.services import audit, uploads
 from badger.services.context import Context
 from badger.services.validation import validate
@@ -196,9 +197,19 @@ def definitions_changed(uow: UnitOfWork) -> None:
 
 
 def add_achievement(
-    uow: UnitOfWork, *, issuer_slug: str, spec: AchievementSpec, actor: str, now: Any
+    uow: UnitOfWork,
+    *,
+    issuer_slug: str,
+    spec: AchievementSpec,
+    actor: str,
+    now: Any,
+    check_references: bool = True,
 ) -> AchievementView:
-    """Define an achievement inside the caller's transaction."""
+    """Define an achievement inside the caller's transaction.
+
+    Its rules may name only achievements the issuer has (``check_references``
+    false: the caller checks once it has added all of a batch).
+    """
     issuer = uow.session.scalar(select(Issuer).where(Issuer.slug == issuer_slug))
     if issuer is None:
         raise NotFound(f"no issuer {issuer_slug!r}")
@@ -231,6 +242,8 @@ def add_achievement(
     )
     uow.session.add(row)
     uow.session.flush()
+    if check_references:
+        _check_references(uow, issuer.id, [row.slug])
     definitions_changed(uow)
     audit.record(
         uow,
@@ -358,14 +371,44 @@ def import_definitions(
             row = existing.get(spec.slug)
             if row is None:
                 view = add_achievement(
-                    uow, issuer_slug=issuer_slug, spec=spec, actor=actor, now=now
+                    uow,
+                    issuer_slug=issuer_slug,
+                    spec=spec,
+                    actor=actor,
+                    now=now,
+                    check_references=False,
                 )
                 lines.append(ImportLine("defined", view))
                 continue
-            changed = _change(uow, row, spec, keep_image=True, actor=actor, now=now)
+            changed = _change(
+                uow, row, spec, keep_image=True, actor=actor, now=now, check_references=False
+            )
             outcome = "updated" if changed else "unchanged"
             lines.append(ImportLine(outcome, _achievement_view(row), tuple(changed)))
+        issuer_id = uow.session.scalar(select(Issuer.id).where(Issuer.slug == issuer_slug))
+        _check_references(uow, issuer_id, [s.slug for s in specs])
     return lines
+
+
+def _check_references(uow: UnitOfWork, issuer_id: int | None, slugs: list[str]) -> None:
+    """Refuse rules that can never be met because they name an achievement the
+    issuer does not have.  ``slugs``: the achievements just defined or changed
+    (flushed)."""
+    defined = dict(
+        uow.session.execute(
+            select(Achievement.slug, Achievement.rules).where(Achievement.issuer_id == issuer_id)
+        ).all()
+    )
+    for slug in slugs:
+        if not defined.get(slug):
+            continue
+        needs = parse_rule(defined[slug]).dependencies()  # itself: refused by the spec
+        missing = sorted((needs.achievements | needs.evidence_for) - defined.keys())
+        if missing:
+            names = ", ".join(repr(m) for m in missing)
+            raise ValidationError(
+                "rules", f"{slug!r} names no achievement {names} (rules name them by slug)"
+            )
 
 
 def export_definitions(ctx: Context, issuer_slug: str | None = None) -> list[dict[str, Any]]:
@@ -501,6 +544,7 @@ def _change(
     actor: str,
     now: Any,
     audit_unchanged: bool = False,
+    check_references: bool = True,
 ) -> list[str]:
     """Apply ``spec`` to ``row`` (a new version when anything differs); the fields changed."""
     before = _definition(row)
@@ -524,6 +568,8 @@ def _change(
     elif not audit_unchanged:
         return changed
     uow.session.flush()
+    if check_references and "rules" in changed:
+        _check_references(uow, row.issuer_id, [row.slug])
     definitions_changed(uow)
     audit.record(
         uow,

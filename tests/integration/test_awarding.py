@@ -693,3 +693,28 @@ def test_rules_changed_by_an_import_apply_to_the_next_event(initialized):
     payload["data"]["score"] = 95
     met = awarding.record_event(initialized, payload, idempotency_key="k2", source="t", actor="t")
     assert sorted(a.achievement_slug for a in met.awarded) == ["ethics", "ethics-plus"]
+
+
+def test_rules_that_can_never_be_met_are_refused_when_defined(initialized):
+    with pytest.raises(ValidationError) as caught:
+        define(
+            initialized, "stack", {"all_of": [{"earned": "nope"}, {"evidence_approved": "gone"}]}
+        )
+    assert caught.value.field == "rules"
+    assert "'stack' names no achievement 'gone', 'nope'" in caught.value.reason
+    with pytest.raises(ValidationError, match="cannot require itself"):
+        define(initialized, "loop", {"earned": "loop"})
+    # A stack and its parts in one import, the stack first: checked once all are in.
+    lines = catalog.import_definitions(
+        initialized,
+        issuer_slug="default",
+        specs=[spec("stack", {"earned": "part"}), spec("part", QUIZ_RULE)],
+        update=False,
+        actor="t",
+    )
+    assert [line.outcome for line in lines] == ["defined", "defined"]
+    with pytest.raises(ValidationError, match="names no achievement 'missing'"):
+        catalog.update_achievement(
+            initialized, "stack", spec=spec("stack", {"earned": "missing"}), actor="t"
+        )
+    assert catalog.get_definition(initialized, "stack").data["rules"] == {"earned": "part"}

@@ -270,6 +270,19 @@ def test_rules_that_are_not_json_say_where(admin):
     assert "not valid JSON" in response.get_data(as_text=True)
 
 
+def test_rules_naming_an_unknown_achievement_are_shown_on_the_rules_field(admin, initialized):
+    response = admin.submit(
+        "/admin/achievements/new",
+        _fields(rules='{"earned": "not-defined-yet"}'),
+        page="/admin/achievements/new",
+    )
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert 'id="rules-error" aria-live="polite"><p>' in html
+    assert "names no achievement &#39;not-defined-yet&#39;" in html
+    assert catalog.export_definitions(initialized) == []
+
+
 def test_duplicate_slug_is_shown_on_the_slug_field(admin):
     admin.submit("/admin/achievements/new", _fields(), page="/admin/achievements/new")
     again = admin.submit("/admin/achievements/new", _fields(), page="/admin/achievements/new")
