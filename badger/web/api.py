@@ -191,9 +191,9 @@ def submit() -> Any:
         view = review.submit_evidence(
             ctx,
             learner_public_id=me.learner_public_id,
-            achievement=str(data.get("achievement") or ""),
-            url=data.get("url"),
-            narrative=data.get("narrative"),
+            achievement=_text(data, "achievement") or "",
+            url=_text(data, "url"),
+            narrative=_text(data, "narrative"),
             file=file,
             actor=actor_of(me),
         )
@@ -201,20 +201,38 @@ def submit() -> Any:
         view = review.submit_activity(
             ctx,
             learner_public_id=me.learner_public_id,
-            title=str(data.get("title") or ""),
-            url=data.get("url"),
-            narrative=data.get("narrative"),
-            credits=data.get("credits"),  # type: ignore[arg-type]
-            category=str(data.get("category") or ""),
-            learning_minutes=int(data["learning_minutes"])
-            if data.get("learning_minutes")
-            else None,
+            title=_text(data, "title") or "",
+            url=_text(data, "url"),
+            narrative=_text(data, "narrative"),
+            credits=data.get("credits"),  # type: ignore[arg-type]  (checked by the service)
+            category=_text(data, "category") or "",
+            learning_minutes=_whole_number(data, "learning_minutes"),
             file=file,
             actor=actor_of(me),
         )
     else:
         raise ValidationError("kind", "evidence or activity")
     return jsonify(_submission_json(view)), 201
+
+
+def _text(data: dict[str, Any], name: str) -> str | None:
+    """``data[name]``: a string or absent (a JSON body may hold any type)."""
+    value = data.get(name)
+    if value is None or isinstance(value, str):
+        return value
+    raise ValidationError(name, "must be a string")
+
+
+def _whole_number(data: dict[str, Any], name: str) -> int | None:
+    """``data[name]``: a whole number, as JSON or as a form's text, or absent."""
+    value = data.get(name)
+    if value is None or value == "":
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().isdecimal():
+        return int(value.strip())
+    raise ValidationError(name, "must be a whole number")
 
 
 @bp.get("/review/queue")
@@ -234,12 +252,14 @@ def review_queue() -> Any:
 def decide(submission_id: str) -> Any:
     """``{"decision": "approve"|"reject"|"return", "comment": ...}`` (reviewers)."""
     _require_user(Role.REVIEWER)
-    data = request.get_json(silent=True) or {}
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        abort(415, description="send a JSON object with Content-Type: application/json")
     result = review.review(
         get_context(),
         submission_id,
-        decision=str(data.get("decision") or ""),
-        comment=data.get("comment"),
+        decision=_text(data, "decision") or "",
+        comment=_text(data, "comment"),
         reviewer=current_user.view,
     )
     return jsonify(
