@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html as htmlmod
+import re
 from decimal import Decimal
 from html.parser import HTMLParser
 from urllib.parse import parse_qs
@@ -10,7 +11,7 @@ from urllib.parse import parse_qs
 import pytest
 
 from badger.domain.achievements import AchievementSpec
-from badger.services import accounts, catalog, issue, review, status
+from badger.services import accounts, awarding, catalog, issue, review, status
 from badger.services.issue import IssueRequest
 
 EMAIL = "pat@example.org"
@@ -434,3 +435,70 @@ def test_an_approved_proposal_joins_the_catalogue(client, initialized, pat, crea
     assert result.achievement.credits_available == Decimal("1.5")
     assert result.achievement.credit_category == "privacy"
     assert "approved" in client.get("/dashboard").get_data(as_text=True)
+
+
+def _define(ctx, slug, name, rules):
+    catalog.create_achievement(
+        ctx,
+        issuer_slug="default",
+        spec=AchievementSpec(
+            slug=slug, name=name, description="d", criteria_narrative="c", rules=rules
+        ),
+    )
+
+
+def test_own_badge_page_says_how_it_was_earned_and_the_public_page_does_not(
+    app, client, initialized, pat, create_account
+):
+    _define(initialized, "quiz", "Quiz", {"event": "quiz.completed"})
+    _define(initialized, "case", "Case Study", {"evidence_approved": "case"})
+    _define(
+        initialized, "stack", "Practitioner", {"all_of": [{"earned": "quiz"}, {"earned": "case"}]}
+    )
+    awarding.record_event(
+        initialized,
+        {"recipient": EMAIL, "kind": "quiz.completed", "occurred_at": "2026-02-01"},
+        idempotency_key="q1",
+        source="lms",
+        actor="t",
+    )
+    submitted = review.submit_evidence(
+        initialized,
+        learner_public_id=pat.learner_public_id,
+        achievement="case",
+        url="https://pat.example.org/case",
+        actor="t",
+    )
+    reviewer = create_account("rev@example.org", roles=["reviewer"])
+    result = review.review(
+        initialized, submitted.public_id, decision="approve", comment=None, reviewer=reviewer
+    )
+    stack = next(a.public_id for a in result.awarded if a.achievement_slug == "stack")
+
+    def basis_section(award_id):
+        html = client.get(f"/badges/{award_id}").get_data(as_text=True)
+        return html.split('id="basis-heading"')[1].split("</section>")[0]
+
+    client.login(EMAIL)
+    section = basis_section(stack)
+    assert "Awarded automatically the moment its requirements were met" in section
+    assert "all 2 of: 2 met" in section
+    links = {
+        text: href for href, text in re.findall(r'<a href="/badges/([^"]+)">([^<]+)</a>', section)
+    }
+    assert set(links) == {"Quiz", "Case Study"}
+    assert section.count(">Quiz</a>") == 1  # on its rule's line, not again on the group's
+    assert 'quiz.completed (from lms), <time datetime="2026-02-01T00:00:00' in basis_section(
+        links["Quiz"]
+    )
+    assert "your evidence for Case Study, approved <time" in basis_section(links["Case Study"])
+    public = app.test_client().get(f"/credentials/{stack}").get_data(as_text=True)
+    assert "How you earned it" not in public
+    assert "quiz.completed" not in public
+
+
+def test_a_badge_given_by_hand_says_so(client, initialized, award):
+    client.login(EMAIL)
+    html = client.get(f"/badges/{award.public_id}").get_data(as_text=True)
+    section = html.split('id="basis-heading"')[1].split("</section>")[0]
+    assert "Awarded by Test Institute." in section
