@@ -820,6 +820,70 @@ class SimulationLine:
     reason: str
 
 
+@dataclass(frozen=True)
+class Towards:
+    """A public achievement a learner has started on: its rules as they stand for them."""
+
+    achievement_public_id: str
+    name: str
+    outcome: Outcome
+    rules_met: int  # of the rules at the tree's leaves
+    rules: int
+
+
+def progress_towards(ctx: Context, learner_public_id: str, *, limit: int = 10) -> list[Towards]:
+    """The public achievements not yet held whose rules read something the learner
+    has (a badge, an event, approved evidence or activities), evaluated on what they
+    have now (nothing is awarded here), the furthest along first."""
+    with ctx.uow() as uow:
+        learner_id = uow.session.scalar(
+            select(Learner.id).where(Learner.public_id == learner_public_id)
+        )
+        if learner_id is None:
+            raise NotFound(f"no learner {learner_public_id!r}")
+        index = rule_index(ctx, uow)
+        held, facts = _load_facts(uow, learner_id, None)
+        started = (
+            index.affected(
+                Dependencies(
+                    achievements=frozenset(a.achievement for a in facts.awards),
+                    evidence_for=frozenset(e.achievement for e in facts.evidence),
+                    event_kinds=frozenset(e.kind for e in facts.events),
+                    activities=bool(facts.activities),
+                )
+            )
+            - held
+        )
+        if not started:
+            return []
+        public = uow.session.execute(
+            select(Achievement.id, Achievement.public_id, Achievement.name).where(
+                Achievement.id.in_(started), Achievement.is_public.is_(True)
+            )
+        ).all()
+        now = ctx.now()
+        found = []
+        for achievement_id, public_id, name in public:
+            outcome = index.rules[achievement_id][1].evaluate(facts, now)
+            if outcome.met:
+                continue  # awarded by the next event that reads it, not "in progress"
+            met, total = _leaves(outcome)
+            found.append(Towards(public_id, name, outcome, met, total))
+    found.sort(key=lambda t: (-t.rules_met / t.rules, t.name))
+    return found[:limit]
+
+
+def _leaves(outcome: Outcome) -> tuple[int, int]:
+    """(met, all) among the rules at the leaves of ``outcome``'s tree."""
+    if not outcome.children:
+        return int(outcome.met), 1
+    met = total = 0
+    for child in outcome.children:
+        m, t = _leaves(child)
+        met, total = met + m, total + t
+    return met, total
+
+
 def simulate_rules(
     ctx: Context, achievement: str, new_rules: Mapping[str, Any]
 ) -> list[SimulationLine]:

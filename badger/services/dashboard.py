@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from badger.domain.errors import NotFound
-from badger.services import claims, progress, review
+from badger.services import awarding, claims, progress, review
 from badger.services.context import Context
 from badger.store.models import Account, Achievement, Award, Issuer, Learner, LearnerIdentifier
 
@@ -43,6 +43,7 @@ class Dashboard:
     claims: tuple[claims.PendingClaim, ...]
     submissions: tuple[review.SubmissionView, ...]
     cycles: tuple[progress.CycleSummary, ...] = ()
+    towards: tuple[awarding.Towards, ...] = ()  # badges started on, not yet earned
 
 
 def display_status(status: str, valid_until: datetime | None, now: datetime) -> str:
@@ -102,4 +103,5 @@ def dashboard(ctx: Context, account_public_id: str) -> Dashboard:
         claims=tuple(claims.pending_claims(ctx, learner_id)),
         submissions=tuple(review.submissions_of(ctx, learner_id)),
         cycles=tuple(progress.summaries(ctx, learner_id)),
+        towards=tuple(awarding.progress_towards(ctx, learner_id)),
     )

@@ -17,6 +17,7 @@ from badger.store.models import (
     CatalogState,
     CompletionEvent,
     Learner,
+    LearnerIdentifier,
     StatusAllocation,
     StatusList,
 )
@@ -718,3 +719,36 @@ def test_rules_that_can_never_be_met_are_refused_when_defined(initialized):
             initialized, "stack", spec=spec("stack", {"earned": "missing"}), actor="t"
         )
     assert catalog.get_definition(initialized, "stack").data["rules"] == {"earned": "part"}
+
+
+def test_progress_towards_lists_what_a_learner_has_started_on_furthest_first(initialized):
+    define(initialized, "quiz", QUIZ_RULE)
+    define(initialized, "webinars", {"event": "webinar.attended", "count": 3})
+    define(initialized, "other", {"event": "never.sent"})
+    define(
+        initialized,
+        "stack",
+        {"all_of": [{"earned": "quiz"}, {"earned": "webinars"}, {"evidence_approved": "stack"}]},
+    )
+    passed = {"course": "ethics-101", "score": 90}
+    for key, kind, data in [("a", "course.completed", passed), ("b", "webinar.attended", {})]:
+        awarding.record_event(
+            initialized,
+            {"recipient": "ada@example.org", "kind": kind, "data": data},
+            idempotency_key=key,
+            source="t",
+            actor="t",
+        )
+    with initialized.uow() as uow:
+        learner = uow.session.scalar(
+            select(Learner.public_id)
+            .join(LearnerIdentifier, LearnerIdentifier.learner_id == Learner.id)
+            .where(LearnerIdentifier.value == "ada@example.org")
+        )
+    towards = awarding.progress_towards(initialized, learner)
+    assert [(t.name, t.rules_met, t.rules) for t in towards] == [
+        ("Stack", 1, 3),  # holds quiz: 1 of its 3 rules; "quiz" itself is held, not listed
+        ("Webinars", 0, 1),
+    ]
+    assert towards[1].outcome.reason == "3 x webinar.attended: 1 of 3 so far"
+    assert awarding.progress_towards(initialized, learner, limit=1)[0].name == "Stack"

@@ -9,10 +9,12 @@ from html.parser import HTMLParser
 from urllib.parse import parse_qs
 
 import pytest
+from sqlalchemy import update
 
 from badger.domain.achievements import AchievementSpec
 from badger.services import accounts, awarding, catalog, issue, review, status
 from badger.services.issue import IssueRequest
+from badger.store.models import Achievement
 
 EMAIL = "pat@example.org"
 
@@ -502,3 +504,31 @@ def test_a_badge_given_by_hand_says_so(client, initialized, award):
     html = client.get(f"/badges/{award.public_id}").get_data(as_text=True)
     section = html.split('id="basis-heading"')[1].split("</section>")[0]
     assert "Awarded by Test Institute." in section
+
+
+def test_dashboard_shows_the_badges_a_learner_is_working_towards(client, initialized, pat):
+    _define(initialized, "quiz", "Quiz", {"event": "quiz.completed"})
+    _define(initialized, "case", "Case Study", {"evidence_approved": "case"})
+    _define(
+        initialized, "stack", "Practitioner", {"all_of": [{"earned": "quiz"}, {"earned": "case"}]}
+    )
+    _define(initialized, "secret", "Unlisted", {"all_of": [{"earned": "quiz"}, {"earned": "case"}]})
+    with initialized.uow() as uow:
+        uow.session.execute(
+            update(Achievement).where(Achievement.slug == "secret").values(is_public=False)
+        )
+    client.login(EMAIL)
+    assert "Working towards" not in client.get("/dashboard").get_data(as_text=True)
+    awarding.record_event(
+        initialized,
+        {"recipient": EMAIL, "kind": "quiz.completed"},
+        idempotency_key="q1",
+        source="lms",
+        actor="t",
+    )
+    html = client.get("/dashboard").get_data(as_text=True)
+    section = html.split('id="towards-heading"')[1].split("</section>")[0]
+    assert re.findall(r"<h3><a [^>]*>([^<]+)</a></h3>", section) == ["Practitioner"]
+    assert "1 of 2 requirements met" in section
+    assert '<span class="visually-hidden">met:</span> holds quiz' in section
+    assert '<span class="visually-hidden">not met:</span>' in section
