@@ -730,6 +730,46 @@ def awards_list(achievement: str | None, recipient: str | None, as_json: bool) -
         )
 
 
+@awards_group.command("show")
+@click.argument("award")
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def awards_show(award: str, as_json: bool) -> None:
+    """One award and how it came about: for an automatic award, each rule and what met it."""
+    detail = awards.award_detail(_context(), award)
+    if as_json:
+        click.echo(json.dumps(detail.as_json(), indent=2))
+        return
+    line, basis = detail.line, detail.basis
+    click.echo(f"award {line.public_id}")
+    click.echo(f"  achievement  {line.achievement} ({line.achievement_name})")
+    click.echo(f"  recipient    {line.recipient or '(unclaimed)'}")
+    click.echo(f"  issued       {line.issued_on:%Y-%m-%d %H:%M} UTC")
+    status = f"{line.status}: {detail.status_reason}" if detail.status_reason else line.status
+    click.echo(f"  status       {status}")
+    if basis.how == "automatic" and basis.rules is not None:
+        click.echo("  how          automatically, when its requirements were met:")
+        _echo_rules(basis.rules, depth=2)
+    elif basis.how == "bulk":
+        row = f" (row {basis.row})" if basis.row else ""
+        click.echo(f"  how          bulk issue{row}")
+    elif basis.how == "renewal":
+        click.echo(f"  how          certification renewal: {basis.summary}")
+    else:
+        click.echo(f"  how          {basis.how}")
+
+
+def _echo_rules(node: awards.BasisNode, depth: int) -> None:
+    click.echo(f"{'  ' * depth}{'✓' if node.met else '✗'} {node.reason}")
+    if not node.children:
+        for i in node.inputs:
+            when = f", {i.when:%Y-%m-%d}" if i.when else ""
+            what = f"{i.kind} {i.ref}: {i.label}{when}" if i.found else f"{i.kind} {i.ref}: gone"
+            click.echo(f"{'  ' * (depth + 2)}{what}")
+    for child in node.children:
+        _echo_rules(child, depth + 1)
+
+
 @main.group("events")
 def events_group() -> None:
     """Completion events (what learners did elsewhere)."""

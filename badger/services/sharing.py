@@ -20,7 +20,6 @@ import html
 import io
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
 from urllib.parse import urlencode
 
 import segno
@@ -28,53 +27,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from badger.domain.errors import NotFound
-from badger.services import audit, publish
+from badger.services import audit, awards, publish
 from badger.services.accounts import AccountView, actor_of
 from badger.services.context import Context
 from badger.services.dashboard import display_status
-from badger.store.models import Account, Achievement, Award, CompletionEvent, Submission
+from badger.store.models import Account, Award
 
 LINKEDIN_ADD_TO_PROFILE = "https://www.linkedin.com/profile/add"
-
-
-@dataclass(frozen=True)
-class BasisInput:
-    """A fact an automatic award used, as its learner may read it.
-
-    ``kind``: award (``ref`` one of their badges), event, evidence or
-    activity (``ref`` a submission of theirs); ``when`` it was issued,
-    happened or was approved; ``found`` false when it is no longer on record.
-    """
-
-    kind: str
-    ref: str
-    label: str
-    when: datetime | None = None
-    found: bool = True
-
-
-@dataclass(frozen=True)
-class BasisNode:
-    """One rule of the requirements, met or not, with the facts that met it."""
-
-    met: bool
-    reason: str
-    inputs: tuple[BasisInput, ...] = ()
-    children: tuple[BasisNode, ...] = ()
-
-
-@dataclass(frozen=True)
-class EarnedBasis:
-    """How an award came about (Award.basis), for its learner's own page.
-
-    ``how``: automatic (``rules`` the requirements as they were evaluated),
-    manual, bulk (``row``), renewal (``summary``), or what another path wrote.
-    """
-
-    how: str
-    rules: BasisNode | None = None
-    row: int | None = None
-    summary: str | None = None
 
 
 @dataclass(frozen=True)
@@ -87,7 +46,7 @@ class SharePage:
     embed_html: str
     image_url: str
     # Only on the owner's page: the public one does not say how a badge was earned.
-    basis: EarnedBasis | None = None
+    basis: awards.EarnedBasis | None = None
 
 
 def linkedin_url(
@@ -168,102 +127,8 @@ def share_page(ctx: Context, account_public_id: str, award_id: str) -> SharePage
     """The owner's view of one badge, with everything needed to share it and how it was earned."""
     with ctx.uow() as uow:
         row = _owned_award(uow.session, account_public_id, award_id)
-        basis = earned_basis(uow.session, row)
+        basis = awards.earned_basis(uow.session, row)
     return replace(share_tools(ctx, publish.credential_page(ctx, award_id)), basis=basis)
-
-
-def earned_basis(session: Session, award: Award) -> EarnedBasis:
-    """``award.basis`` with every input it names resolved to what its learner knows it as."""
-    basis = award.basis or {}
-    how = str(basis.get("rule") or "manual")
-    if how == "bulk":
-        row = basis.get("row")
-        return EarnedBasis(how, row=row if isinstance(row, int) else None)
-    if how == "renewal":
-        summary = (
-            f"{basis.get('counted_total')} of {basis.get('required_total')} required credits "
-            f"counted under version {basis.get('policy_version')} of the renewal policy"
-        )
-        return EarnedBasis(how, summary=summary)
-    outcome = basis.get("outcome")
-    if how != "automatic" or not isinstance(outcome, dict):
-        return EarnedBasis(how)
-    known = _inputs(session, award.learner_id, _refs(outcome))
-    return EarnedBasis(how, rules=_node(outcome, known))
-
-
-def _refs(outcome: dict[str, Any]) -> set[str]:
-    refs = {ref for ref in outcome.get("inputs", []) if isinstance(ref, str)}
-    for child in outcome.get("children", []):
-        refs |= _refs(child)
-    return refs
-
-
-def _node(outcome: dict[str, Any], known: dict[str, BasisInput]) -> BasisNode:
-    return BasisNode(
-        met=bool(outcome.get("met")),
-        reason=str(outcome.get("reason", "")),
-        inputs=tuple(
-            known.get(ref) or BasisInput(*ref.partition(":")[::2], "", found=False)
-            for ref in outcome.get("inputs", [])
-            if isinstance(ref, str)
-        ),
-        children=tuple(_node(child, known) for child in outcome.get("children", [])),
-    )
-
-
-def _inputs(session: Session, learner_id: int, refs: set[str]) -> dict[str, BasisInput]:
-    """The learner's own awards, events and submissions among ``refs`` (``kind:public_id``)."""
-    by_kind: dict[str, set[str]] = {}
-    for ref in refs:
-        kind, _, public_id = ref.partition(":")
-        by_kind.setdefault(kind, set()).add(public_id)
-    found: dict[str, BasisInput] = {}
-    if by_kind.get("award"):
-        rows = session.execute(
-            select(Award.public_id, Achievement.name, Award.issued_on)
-            .join(Achievement, Achievement.id == Award.achievement_id)
-            .where(Award.public_id.in_(by_kind["award"]), Award.learner_id == learner_id)
-        )
-        for public_id, name, issued_on in rows:
-            found[f"award:{public_id}"] = BasisInput("award", public_id, name, issued_on)
-    if by_kind.get("event"):
-        events = session.execute(
-            select(
-                CompletionEvent.public_id,
-                CompletionEvent.kind,
-                CompletionEvent.source,
-                CompletionEvent.occurred_at,
-            ).where(
-                CompletionEvent.public_id.in_(by_kind["event"]),
-                CompletionEvent.learner_id == learner_id,
-            )
-        )
-        for public_id, kind, source, occurred_at in events:
-            label = f"{kind} (from {source})"
-            found[f"event:{public_id}"] = BasisInput("event", public_id, label, occurred_at)
-    submitted = by_kind.get("evidence", set()) | by_kind.get("activity", set())
-    if submitted:
-        subs = session.execute(
-            select(
-                Submission.public_id,
-                Submission.kind,
-                Submission.title,
-                Achievement.name,
-                Submission.reviewed_at,
-            )
-            .outerjoin(Achievement, Achievement.id == Submission.achievement_id)
-            .where(Submission.public_id.in_(submitted), Submission.learner_id == learner_id)
-        )
-        for public_id, kind, title, achievement, reviewed_at in subs:
-            ref_kind = "activity" if kind == "activity" else "evidence"
-            label = (
-                f"your activity “{title}”"
-                if ref_kind == "activity"
-                else f"your evidence for {achievement}"
-            )
-            found[f"{ref_kind}:{public_id}"] = BasisInput(ref_kind, public_id, label, reviewed_at)
-    return found
 
 
 def share_tools(ctx: Context, page: publish.CredentialPage) -> SharePage:

@@ -479,6 +479,13 @@ def list_awards() -> Any:
     return render_template("admin/awards.html", form=form, lines=lines), code
 
 
+@bp.get("/awards/<award_id>")
+@role_required(Role.ADMIN)
+def award_detail(award_id: str) -> str:
+    detail = awards.award_detail(get_context(), award_id)
+    return render_template("admin/award.html", d=detail, line=detail.line, basis=detail.basis)
+
+
 STATUS_ACTIONS = ("revoke", "suspend", "unsuspend")
 
 

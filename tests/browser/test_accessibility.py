@@ -41,6 +41,7 @@ ADMIN = [
     "/admin/review",
     "/admin/awards/new",
     "/admin/awards",
+    "/admin/awards/{award_id}",
     "/admin/bulk",
     "/admin/policies",
     "/admin/reports",

@@ -522,3 +522,35 @@ def test_an_events_file_that_cannot_be_read_records_nothing(run, tmp_path):
     assert "row 3: field larger than field limit" in refused.output
     assert "recorded" not in refused.output  # not even row 2's
     assert "Traceback" not in refused.output
+
+
+def test_awards_show_says_how_each_award_came_about(run, tmp_path):
+    run("init", *ADMIN)
+    defs = tmp_path / "defs.json"
+    defs.write_text(json.dumps(DEFINITIONS))
+    run("achievements", "import", str(defs))
+    events = tmp_path / "e.csv"
+    events.write_text(
+        "recipient,kind,idempotency_key,data.score\nada@example.org,quiz.passed,k,85\n"
+    )
+    run("events", "import", str(events))
+    listed = {a["achievement"]: a["id"] for a in json.loads(run("awards", "list", "--json").output)}
+    shown = run("awards", "show", listed["quiz-stack"])
+    assert shown.exit_code == 0, shown.output
+    lines = shown.output.splitlines()
+    assert lines[0] == f"award {listed['quiz-stack']}"
+    assert "  how          automatically, when its requirements were met:" in lines
+    assert "      ✓ holds quiz-badge" in lines
+    assert f"          award {listed['quiz-badge']}: Quiz Badge, " in shown.output
+    as_json = json.loads(run("awards", "show", listed["quiz-badge"], "--json").output)
+    assert as_json["how"] == "automatic"
+    (event,) = as_json["rules"]["inputs"]
+    assert (event["kind"], event["label"], event["found"]) == (
+        "event",
+        "quiz.passed (from csv)",
+        True,
+    )
+    manual = json.loads(run("issue", "quiz-badge", "bo@example.org", "--json").output)["id"]
+    assert "  how          manual" in run("awards", "show", manual).output
+    missing = run("awards", "show", "nope")
+    assert (missing.exit_code, missing.output) == (1, "error: no award 'nope'\n")

@@ -9,7 +9,7 @@ from io import BytesIO
 import pytest
 
 from badger.domain.achievements import AchievementSpec
-from badger.services import awards, bulk, catalog, issue
+from badger.services import awarding, awards, bulk, catalog, issue
 from tests.conftest import ADMIN_EMAIL
 
 
@@ -243,3 +243,45 @@ def test_status_pages_for_unknown_awards_or_actions_are_404(admin, initialized):
     award = _award(initialized)
     assert admin.get("/admin/awards/nope/revoke").status_code == 404
     assert admin.get(f"/admin/awards/{award.public_id}/delete").status_code == 404
+
+
+# ---------------------------------------------------------------- how an award came about
+
+
+def test_the_award_page_shows_how_an_automatic_award_was_earned(admin, initialized):
+    for slug, rules in [
+        ("quiz", {"event": "quiz.completed"}),
+        ("stack", {"all_of": [{"earned": "quiz"}]}),
+    ]:
+        catalog.create_achievement(
+            initialized,
+            issuer_slug="default",
+            spec=AchievementSpec(
+                slug=slug, name=slug.title(), description="d", criteria_narrative="c", rules=rules
+            ),
+        )
+    result = awarding.record_event(
+        initialized,
+        {"recipient": "ada@example.org", "kind": "quiz.completed"},
+        idempotency_key="k",
+        source="lms",
+        actor="t",
+    )
+    ids = {a.achievement_slug: a.public_id for a in result.awarded}
+    listing = admin.get("/admin/awards").get_data(as_text=True)
+    assert f'href="/admin/awards/{ids["stack"]}">automatic' in listing
+    page = admin.get(f"/admin/awards/{ids['stack']}")
+    assert page.status_code == 200
+    section = page.get_data(as_text=True).split('id="basis-heading"')[1].split("</section>")[0]
+    assert "holds quiz" in section
+    assert f'badge <a href="/admin/awards/{ids["quiz"]}">Quiz</a>' in section
+    assert "your " not in section
+    quiz = admin.get(f"/admin/awards/{ids['quiz']}").get_data(as_text=True)
+    assert "quiz.completed (from lms)" in quiz
+    assert admin.get("/admin/awards/nope").status_code == 404
+
+
+def test_the_award_page_is_for_admins(client, initialized, create_account):
+    create_account("l@example.org")
+    client.login("l@example.org")
+    assert client.get("/admin/awards/anything").status_code == 403
