@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
@@ -76,6 +76,25 @@ class Facts:
 # ---------------------------------------------------------------- outcomes
 
 
+# What the reason of an outcome about an achievement says before its slug.
+_ABOUT_PREFIX = {
+    "earned": "holds ",
+    "not_earned": "does not yet hold ",
+    "evidence_approved": "evidence for ",
+    "evidence_missing": "no approved evidence for ",
+}
+
+
+def named_reason(code: str, reason: str, about: str | None, names: Mapping[str, str]) -> str:
+    """``reason`` with the slug it names (``about``) replaced by ``names[about]``."""
+    prefix = _ABOUT_PREFIX.get(code)
+    if prefix is None or about is None or about not in names:
+        return reason
+    if not reason.startswith(prefix + about):
+        return reason
+    return prefix + names[about] + reason[len(prefix) + len(about) :]
+
+
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """The answer of one rule; ``inputs`` name the facts that satisfied it."""
@@ -85,6 +104,9 @@ class Outcome:
     reason: str
     inputs: tuple[str, ...] = ()
     children: tuple[Outcome, ...] = ()
+    # The achievement (slug) an earned / evidence rule is about, named in
+    # ``reason``: a page can put the achievement's name in its place.
+    about: str | None = None
 
     def __bool__(self) -> bool:  # pragma: no cover - guard against `if outcome:`
         raise TypeError("Outcome is not a bool; read .met and .reason")
@@ -95,7 +117,23 @@ class Outcome:
             out["inputs"] = list(self.inputs)
         if self.children:
             out["children"] = [c.as_json() for c in self.children]
+        if self.about is not None:
+            out["about"] = self.about
         return out
+
+    def named(self, names: Mapping[str, str]) -> Outcome:
+        """The same outcome with each achievement it is ``about`` called by its
+        name in ``names`` (slug → name) instead of its slug, for people."""
+        reason = named_reason(self.code, self.reason, self.about, names)
+        children = tuple(child.named(names) for child in self.children)
+        return replace(self, reason=reason, children=children)
+
+    def abouts(self) -> set[str]:
+        """The achievements (slugs) this outcome and its parts are about."""
+        found = {self.about} if self.about is not None else set()
+        for child in self.children:
+            found |= child.abouts()
+        return found
 
     def lines(self, depth: int = 0) -> list[str]:
         """The outcome as indented human lines (CLI, audit log)."""
@@ -202,9 +240,13 @@ class Earned:
                     "earned",
                     f"holds {self.achievement}{_suffix(self.window)}",
                     (f"award:{award.award_id}",),
+                    about=self.achievement,
                 )
         return Outcome(
-            False, "not_earned", f"does not yet hold {self.achievement}{_suffix(self.window)}"
+            False,
+            "not_earned",
+            f"does not yet hold {self.achievement}{_suffix(self.window)}",
+            about=self.achievement,
         )
 
     def dependencies(self) -> Dependencies:
@@ -229,11 +271,13 @@ class EvidenceApproved:
                     "evidence_approved",
                     f"evidence for {self.achievement} approved{_suffix(self.window)}",
                     (f"evidence:{item.submission_id}",),
+                    about=self.achievement,
                 )
         return Outcome(
             False,
             "evidence_missing",
             f"no approved evidence for {self.achievement}{_suffix(self.window)}",
+            about=self.achievement,
         )
 
     def dependencies(self) -> Dependencies:

@@ -26,7 +26,7 @@ import logging
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -857,20 +857,25 @@ def progress_towards(ctx: Context, learner_public_id: str, *, limit: int = 10) -
         if not started:
             return []
         public = uow.session.execute(
-            select(Achievement.id, Achievement.public_id, Achievement.name).where(
-                Achievement.id.in_(started), Achievement.is_public.is_(True)
-            )
+            select(
+                Achievement.id, Achievement.public_id, Achievement.name, Achievement.issuer_id
+            ).where(Achievement.id.in_(started), Achievement.is_public.is_(True))
         ).all()
         now = ctx.now()
         found = []
-        for achievement_id, public_id, name in public:
+        for achievement_id, public_id, name, issuer_id in public:
             outcome = index.rules[achievement_id][1].evaluate(facts, now)
             if outcome.met:
                 continue  # awarded by the next event that reads it, not "in progress"
             met, total = _leaves(outcome)
-            found.append(Towards(public_id, name, outcome, met, total))
-    found.sort(key=lambda t: (-t.rules_met / t.rules, t.name))
-    return found[:limit]
+            found.append((issuer_id, Towards(public_id, name, outcome, met, total)))
+        found.sort(key=lambda f: (-f[1].rules_met / f[1].rules, f[1].name))
+        found = found[:limit]
+        names = catalog.achievement_names(
+            uow.session,
+            {(issuer_id, slug) for issuer_id, t in found for slug in t.outcome.abouts()},
+        )
+    return [replace(t, outcome=t.outcome.named(names.get(issuer_id, {}))) for issuer_id, t in found]
 
 
 def _leaves(outcome: Outcome) -> tuple[int, int]:

@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 
 from badger.domain.errors import NotFound
 from badger.domain.recipients import parse_identifier
+from badger.domain.requirements import named_reason
+from badger.services import catalog
 from badger.services.context import Context
 from badger.store.models import (
     Achievement,
@@ -195,7 +197,17 @@ def earned_basis(session: Session, award: Award) -> EarnedBasis:
     if how != "automatic" or not isinstance(outcome, dict):
         return EarnedBasis(how)
     known = _inputs(session, award.learner_id, _refs(outcome))
-    return EarnedBasis(how, rules=_node(outcome, known))
+    names = catalog.achievement_names(
+        session, {(award.issuer_id, slug) for slug in _abouts(outcome)}
+    )
+    return EarnedBasis(how, rules=_node(outcome, known, names.get(award.issuer_id, {})))
+
+
+def _abouts(outcome: dict[str, Any]) -> set[str]:
+    found = {outcome["about"]} if isinstance(outcome.get("about"), str) else set()
+    for child in outcome.get("children", []):
+        found |= _abouts(child)
+    return found
 
 
 def _refs(outcome: dict[str, Any]) -> set[str]:
@@ -205,16 +217,25 @@ def _refs(outcome: dict[str, Any]) -> set[str]:
     return refs
 
 
-def _node(outcome: dict[str, Any], known: dict[str, BasisInput]) -> BasisNode:
+def _node(
+    outcome: dict[str, Any], known: dict[str, BasisInput], names: dict[str, str]
+) -> BasisNode:
+    about = outcome.get("about")  # bases recorded before 2026-12-07 have none: slugs stay
+    reason = named_reason(
+        str(outcome.get("code", "")),
+        str(outcome.get("reason", "")),
+        about if isinstance(about, str) else None,
+        names,
+    )
     return BasisNode(
         met=bool(outcome.get("met")),
-        reason=str(outcome.get("reason", "")),
+        reason=reason,
         inputs=tuple(
             known.get(ref) or BasisInput(*ref.partition(":")[::2], "", found=False)
             for ref in outcome.get("inputs", [])
             if isinstance(ref, str)
         ),
-        children=tuple(_node(child, known) for child in outcome.get("children", [])),
+        children=tuple(_node(child, known, names) for child in outcome.get("children", [])),
     )
 
 

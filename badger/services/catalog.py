@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from badger.domain.achievements import AchievementSpec, Alignment, parse_credits
 from badger.domain.errors import Conflict, NotFound, ValidationError
@@ -458,6 +459,21 @@ def _find(uow: UnitOfWork, ref: str, issuer_slug: str) -> Achievement:
     if row is None:
         raise NotFound(f"no achievement {ref!r}")
     return row
+
+
+def achievement_names(session: Session, refs: set[tuple[int, str]]) -> dict[int, dict[str, str]]:
+    """Issuer id → {slug: name} for the (issuer id, slug) pairs in ``refs``."""
+    names: dict[int, dict[str, str]] = {}
+    if refs:
+        rows = session.execute(
+            select(Achievement.issuer_id, Achievement.slug, Achievement.name).where(
+                Achievement.slug.in_({slug for _, slug in refs}),
+                Achievement.issuer_id.in_({issuer_id for issuer_id, _ in refs}),
+            )
+        )
+        for issuer_id, slug, name in rows:
+            names.setdefault(issuer_id, {})[slug] = name
+    return names
 
 
 def slug_taken(ctx: Context, slug: str, issuer_slug: str | None = None) -> bool:

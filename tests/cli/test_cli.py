@@ -540,7 +540,7 @@ def test_awards_show_says_how_each_award_came_about(run, tmp_path):
     lines = shown.output.splitlines()
     assert lines[0] == f"award {listed['quiz-stack']}"
     assert "  how          automatically, when its requirements were met:" in lines
-    assert "      ✓ holds quiz-badge" in lines
+    assert "      ✓ holds Quiz Badge" in lines
     assert f"          award {listed['quiz-badge']}: Quiz Badge, " in shown.output
     as_json = json.loads(run("awards", "show", listed["quiz-badge"], "--json").output)
     assert as_json["how"] == "automatic"

@@ -7,9 +7,11 @@ from decimal import Decimal
 from io import BytesIO
 
 import pytest
+from sqlalchemy import update
 
 from badger.domain.achievements import AchievementSpec
 from badger.services import awarding, awards, bulk, catalog, issue
+from badger.store.models import Award
 from tests.conftest import ADMIN_EMAIL
 
 
@@ -273,7 +275,7 @@ def test_the_award_page_shows_how_an_automatic_award_was_earned(admin, initializ
     page = admin.get(f"/admin/awards/{ids['stack']}")
     assert page.status_code == 200
     section = page.get_data(as_text=True).split('id="basis-heading"')[1].split("</section>")[0]
-    assert "holds quiz" in section
+    assert "holds Quiz" in section  # the name, not the slug
     assert f'badge <a href="/admin/awards/{ids["quiz"]}">Quiz</a>' in section
     assert "your " not in section
     quiz = admin.get(f"/admin/awards/{ids['quiz']}").get_data(as_text=True)
@@ -285,3 +287,22 @@ def test_the_award_page_is_for_admins(client, initialized, create_account):
     create_account("l@example.org")
     client.login("l@example.org")
     assert client.get("/admin/awards/anything").status_code == 403
+
+
+def test_a_basis_recorded_before_outcomes_named_their_achievement_keeps_its_slugs(
+    admin, initialized
+):
+    issued = issue.issue_award(
+        initialized, issue.IssueRequest("ethics", "ada@example.org"), actor="t"
+    )
+    old = {
+        "rule": "automatic",
+        "outcome": {"met": True, "code": "earned", "reason": "holds ethics", "inputs": ["award:x"]},
+    }
+    with initialized.uow() as uow:
+        uow.session.execute(
+            update(Award).where(Award.public_id == issued.public_id).values(basis=old)
+        )
+    rules = awards.award_detail(initialized, issued.public_id).basis.rules
+    assert rules.reason == "holds ethics"
+    assert [(i.kind, i.ref, i.found) for i in rules.inputs] == [("award", "x", False)]

@@ -530,5 +530,6 @@ def test_dashboard_shows_the_badges_a_learner_is_working_towards(client, initial
     section = html.split('id="towards-heading"')[1].split("</section>")[0]
     assert re.findall(r"<h3><a [^>]*>([^<]+)</a></h3>", section) == ["Practitioner"]
     assert "1 of 2 requirements met" in section
-    assert '<span class="visually-hidden">met:</span> holds quiz' in section
+    assert '<span class="visually-hidden">met:</span> holds Quiz' in section  # its name
+    assert '<span class="visually-hidden">not met:</span> does not yet hold Case Study' in section
     assert '<span class="visually-hidden">not met:</span>' in section

@@ -226,3 +226,22 @@ def test_at_least_agrees_with_counting(n, held_mask):
     rule = AtLeast(n, tuple(Earned(s) for s in slugs))
     facts = Facts(awards=held(*(s for s, h in zip(slugs, held_mask, strict=True) if h)))
     assert rule.evaluate(facts, NOW).met == (sum(held_mask) >= n)
+
+
+def test_outcomes_name_the_achievements_they_are_about_for_people():
+    rule = parse_rule(
+        {"all_of": [{"earned": "a"}, {"evidence_approved": "ab"}, {"event": "x.done"}]}
+    )
+    outcome = rule.evaluate(Facts(awards=held("a")), NOW)
+    assert outcome.abouts() == {"a", "ab"}
+    named = outcome.named({"a": "Alpha", "ab": "Alpha Beta"})
+    assert [c.reason for c in named.children] == [
+        "holds Alpha",
+        "no approved evidence for Alpha Beta",
+        outcome.children[2].reason,  # an event rule is about no achievement
+    ]
+    assert named.as_json()["children"][0]["about"] == "a"  # the slug is kept for records
+    assert outcome.named({}).reason == outcome.reason
+    # The slug is replaced where the reason names it, not where its text first appears.
+    tricky = parse_rule({"earned": "hold", "within_days": 30}).evaluate(Facts(), NOW)
+    assert tricky.named({"hold": "Hold Music"}).reason.startswith("does not yet hold Hold Music")
