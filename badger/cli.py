@@ -401,14 +401,11 @@ def achievements_import(json_file: Any, update: bool) -> None:
         data = json.load(json_file)
     except ValueError as exc:
         fail(f"{json_file.name}: not JSON ({exc})")
-    items = data if isinstance(data, list) else [data]
     ctx = _context()
-    specs = []
-    for i, item in enumerate(items):
-        try:
-            specs.append(catalog.spec_from_json(item))
-        except ValidationError as exc:
-            fail(f"item {i}: {exc.message}")
+    try:
+        specs = catalog.specs_from_json(data)
+    except ValidationError as exc:
+        fail(exc.message)
     try:
         lines = catalog.import_definitions(
             ctx, issuer_slug=ctx.settings.issuer_slug, specs=specs, update=update, actor="cli"

@@ -313,6 +313,21 @@ def spec_from_json(data: Any) -> AchievementSpec:
     return AchievementSpec(**fields)
 
 
+def specs_from_json(data: Any) -> list[AchievementSpec]:
+    """Definitions from a file's JSON: one object or a list of them (each checked
+    as :func:`spec_from_json`; the first bad one is an error naming ``item N``)."""
+    items = data if isinstance(data, list) else [data]
+    if not items:
+        raise ValidationError("file", "holds no definitions (an empty list)")
+    specs = []
+    for i, item in enumerate(items):
+        try:
+            specs.append(spec_from_json(item))
+        except ValidationError as exc:
+            raise ValidationError(f"item {i}", exc.message) from None
+    return specs
+
+
 def create_achievements(
     ctx: Context, *, issuer_slug: str, specs: list[AchievementSpec], actor: str
 ) -> list[AchievementView]:

@@ -54,6 +54,7 @@ from badger.web.admin_forms import (
     BulkUploadForm,
     ConfirmForm,
     DecisionForm,
+    DefinitionsImportForm,
     ExtensionForm,
     HiatusForm,
     IssuerForm,
@@ -171,10 +172,66 @@ def rotate_key(alg: str) -> Any:
 @bp.get("/achievements")
 @role_required(Role.ADMIN)
 def list_achievements() -> str:
+    return _achievements_page(DefinitionsImportForm(formdata=None))
+
+
+def _achievements_page(form: DefinitionsImportForm) -> str:
     return render_template(
         "admin/achievements.html",
         achievements=catalog.list_achievements(get_context(), public_only=False),
+        import_form=form,
     )
+
+
+@bp.get("/achievements/export.json")
+@role_required(Role.ADMIN)
+def export_achievements() -> Response:
+    """Every definition, pictures included, as a file to edit and import again."""
+    body = json.dumps(catalog.export_definitions(get_context()), indent=2, ensure_ascii=False)
+    response = Response(body + "\n", mimetype="application/json")
+    response.headers["Content-Disposition"] = 'attachment; filename="achievements.json"'
+    return response
+
+
+@bp.post("/achievements/import")
+@role_required(Role.ADMIN)
+def import_achievements() -> Any:
+    """Define (and with ``update`` change) achievements from a JSON file: all or nothing."""
+    form = DefinitionsImportForm()
+    upload = form.file.data
+    if not form.validate_on_submit() or upload is None or not upload.filename:
+        if upload is None or not getattr(upload, "filename", ""):
+            form.file.errors = [*form.file.errors, "choose a JSON file"]
+        return _achievements_page(form), 400
+    ctx = get_context()
+    try:
+        try:
+            data = json.loads(upload.read().decode("utf-8-sig"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise ValidationError("file", f"is not JSON ({exc})") from None
+        lines = catalog.import_definitions(
+            ctx,
+            issuer_slug=ctx.settings.issuer_slug,
+            specs=catalog.specs_from_json(data),
+            update=bool(form.update.data),
+            actor=_actor(),
+        )
+    except ValidationError as exc:
+        form.file.errors = [*form.file.errors, exc.message]
+        return _achievements_page(form), 400
+    except Conflict as exc:
+        form.file.errors = [
+            *form.file.errors,
+            f"{exc.message}: nothing imported (tick the box to change existing ones)",
+        ]
+        return _achievements_page(form), 409
+    counts = {o: sum(line.outcome == o for line in lines) for o in ("defined", "updated")}
+    unchanged = len(lines) - counts["defined"] - counts["updated"]
+    flash(
+        f"Imported {len(lines)} definition{'s' if len(lines) != 1 else ''}: "
+        f"{counts['defined']} new, {counts['updated']} changed, {unchanged} unchanged."
+    )
+    return redirect(url_for("admin.list_achievements"))
 
 
 @bp.route("/achievements/new", methods=["GET", "POST"])

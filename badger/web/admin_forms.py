@@ -393,6 +393,16 @@ class ManualAwardForm(FlaskForm):
     )
 
 
+class DefinitionsImportForm(FlaskForm):
+    file = FileField(
+        "Definitions file (JSON)",
+        description="One definition or a list, as Export gives them (schemas/achievement.json).",
+    )
+    update = BooleanField(
+        "Also change the achievements that exist (a new version each; issued badges keep theirs)"
+    )
+
+
 class BulkUploadForm(FlaskForm):
     file = FileField(
         "CSV file",

@@ -27,6 +27,7 @@ ADMIN_PAGES = [
     "/admin/bulk",
     "/admin/policies",
     "/admin/reports",
+    "/admin/achievements/export.json",
     "/admin/reports/credits-by-category.csv",
 ]
 
@@ -84,6 +85,8 @@ OTHER_ROUTES = [
     ("GET", "/admin/achievements/x"),
     ("POST", "/admin/achievements/x"),
     ("POST", "/admin/achievements/validate"),
+    ("POST", "/admin/achievements/import"),
+    ("GET", "/admin/awards/x"),
     ("GET", "/admin/achievements/x/rules"),
     ("POST", "/admin/achievements/x/rules"),
     ("GET", "/admin/review/x"),
@@ -122,7 +125,7 @@ def test_reviewers_see_the_queue_but_not_admin_pages(client, create_account):
 
 
 def test_admin_pages_render_with_the_admin_nav(admin):
-    for page in ADMIN_PAGES[:-1]:
+    for page in ADMIN_PAGES[:-2]:  # the last two are files
         html = admin.get(page).get_data(as_text=True)
         assert 'aria-label="Admin"' in html, page
         assert "<script>" not in html, page
@@ -468,3 +471,78 @@ def test_rules_dry_run_shows_schema_errors_inline(admin, initialized):
     )
     assert bad.status_code == 400
     assert 'id="rules-error" aria-live="polite"><p>rules.' in bad.get_data(as_text=True)
+
+
+# ---------------------------------------------------------------- definitions in a file
+
+
+def _import(admin, content: bytes, **form):
+    return admin.submit(
+        "/admin/achievements/import",
+        {"file": (BytesIO(content), "defs.json"), **form},
+        page="/admin/achievements",
+        content_type="multipart/form-data",
+    )
+
+
+def test_definitions_are_exported_and_imported_again_from_the_console(admin, initialized):
+    admin.submit("/admin/achievements/new", _fields(), page="/admin/achievements/new")
+    exported = admin.get("/admin/achievements/export.json")
+    assert exported.status_code == 200
+    assert exported.headers["Content-Disposition"] == 'attachment; filename="achievements.json"'
+    definitions = exported.json
+    assert [d["slug"] for d in definitions] == ["ethics"]
+
+    stack = {
+        "slug": "ethics-plus",
+        "name": "Ethics Plus",
+        "description": "d",
+        "criteria_narrative": "c",
+        "rules": {"earned": "ethics"},
+    }
+    changed = [{**definitions[0], "name": "Ethics 2027"}, stack]
+    refused = _import(admin, json.dumps(changed).encode())
+    assert refused.status_code == 409
+    assert "achievement &#39;ethics&#39; already exists: nothing imported" in refused.get_data(
+        as_text=True
+    )
+    assert [a.slug for a in catalog.list_achievements(initialized, public_only=False)] == ["ethics"]
+
+    done = _import(admin, json.dumps(changed).encode(), update="y")
+    assert done.status_code == 302
+    page = admin.get(done.headers["Location"]).get_data(as_text=True)
+    assert "Imported 2 definitions: 1 new, 1 changed, 0 unchanged." in page
+    assert catalog.get_definition(initialized, "ethics").version == 2
+    again = _import(admin, exported.data, update="y")
+    assert again.status_code == 302
+    # The export from before the change: it changes the name back (version 3).
+    assert catalog.get_definition(initialized, "ethics").data["name"] == _fields()["name"]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"{nope", "file: is not JSON"),
+        (b"\xff\xfe", "file: is not JSON"),
+        (b"[]", "file: holds no definitions"),
+        (b'[{"slug": "x"}]', "item 0: name: &#39;name&#39; is a required property"),
+        (
+            b'{"slug": "x", "name": "X", "description": "d", "criteria_narrative": "c",'
+            b' "rules": {"earned": "nope"}}',
+            "names no achievement &#39;nope&#39;",
+        ),
+    ],
+)
+def test_a_definitions_file_that_cannot_be_imported_says_why(admin, initialized, content, message):
+    refused = _import(admin, content)
+    assert refused.status_code == 400
+    html = refused.get_data(as_text=True)
+    assert message in html
+    assert 'id="file-error"' in html
+    assert catalog.list_achievements(initialized, public_only=False) == []
+
+
+def test_importing_needs_a_file(admin):
+    refused = admin.submit("/admin/achievements/import", {}, page="/admin/achievements")
+    assert refused.status_code == 400
+    assert "choose a JSON file" in refused.get_data(as_text=True)
