@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -142,7 +143,7 @@ def _node_json(node: BasisNode) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class BasisInput:
-    """A fact an automatic award used, as its learner may read it.
+    """A fact an automatic award used, named as its learner knows it.
 
     ``kind``: award (``ref`` one of their badges), event, evidence or
     activity (``ref`` a submission of theirs); ``when`` it was issued,
@@ -168,7 +169,7 @@ class BasisNode:
 
 @dataclass(frozen=True)
 class EarnedBasis:
-    """How an award came about (Award.basis), for its learner's own page.
+    """How an award came about (Award.basis), for its learner's page and the staff's.
 
     ``how``: automatic (``rules`` the requirements as they were evaluated),
     manual, bulk (``row``), renewal (``summary``), or what another path wrote.
@@ -203,18 +204,20 @@ def earned_basis(session: Session, award: Award) -> EarnedBasis:
     return EarnedBasis(how, rules=_node(outcome, known, names.get(award.issuer_id, {})))
 
 
-def _abouts(outcome: dict[str, Any]) -> set[str]:
-    found = {outcome["about"]} if isinstance(outcome.get("about"), str) else set()
+def _nodes(outcome: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """A recorded outcome and all its parts (depth first)."""
+    yield outcome
     for child in outcome.get("children", []):
-        found |= _abouts(child)
-    return found
+        if isinstance(child, dict):
+            yield from _nodes(child)
+
+
+def _abouts(outcome: dict[str, Any]) -> set[str]:
+    return {n["about"] for n in _nodes(outcome) if isinstance(n.get("about"), str)}
 
 
 def _refs(outcome: dict[str, Any]) -> set[str]:
-    refs = {ref for ref in outcome.get("inputs", []) if isinstance(ref, str)}
-    for child in outcome.get("children", []):
-        refs |= _refs(child)
-    return refs
+    return {ref for n in _nodes(outcome) for ref in n.get("inputs", []) if isinstance(ref, str)}
 
 
 def _node(
