@@ -3,13 +3,15 @@
 Realistic rather than minimal: continuing-education categories capped at
 5 CEUs with one exempt sibling (the training library), a recurring monthly
 webinar series, a conference whose learning sessions count, an ethics unit,
-short microcredentials that stack, the certification itself, and two learners.
-Loading it twice changes nothing.  Later features extend this module.
+short microcredentials (two awarded on a course's completion event with a
+score, one on reviewed evidence) that stack into a microcredential, the
+certification itself, two learners, and one completion event that awards Ada
+her first badge automatically.  Loading it twice changes nothing.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -18,7 +20,7 @@ from sqlalchemy import select
 from badger.domain.achievements import AchievementSpec
 from badger.domain.errors import NotFound
 from badger.domain.recipients import normalize_email
-from badger.services import accounts, catalog, cycles
+from badger.services import accounts, awarding, catalog, cycles
 from badger.services.context import Context
 from badger.services.setup import InitReport
 from badger.store.models import Account, Achievement, Issuer
@@ -47,6 +49,17 @@ def _spec(
     )
 
 
+def _course_passed(course: str, score: int) -> dict[str, Any]:
+    """Awarded on the learning platform's completion event for ``course`` with that score."""
+    return {
+        "event": "course.completed",
+        "where": [
+            {"field": "course", "op": "eq", "value": course},
+            {"field": "score", "op": "gte", "value": score},
+        ],
+    }
+
+
 DEMO_ACHIEVEMENTS: tuple[AchievementSpec, ...] = (
     _spec(
         "csms",
@@ -66,6 +79,8 @@ DEMO_ACHIEVEMENTS: tuple[AchievementSpec, ...] = (
         "content-strategy",
         provider="ISMS Academy",
         tags=("content", "planning"),
+        criteria="Complete the course in the ISMS Academy and score 70% or more in its final quiz.",
+        rules=_course_passed("content-calendar-basics", 70),
     ),
     _spec(
         "audience-research",
@@ -74,6 +89,8 @@ DEMO_ACHIEVEMENTS: tuple[AchievementSpec, ...] = (
         "content-strategy",
         provider="ISMS Academy",
         tags=("content", "research"),
+        criteria="Submit an audience research brief for a real account; a reviewer approves it.",
+        rules={"evidence_approved": "audience-research"},
     ),
     _spec(
         "social-analytics-101",
@@ -82,6 +99,8 @@ DEMO_ACHIEVEMENTS: tuple[AchievementSpec, ...] = (
         "analytics",
         provider="Metrics Lab",
         tags=("analytics",),
+        criteria="Complete the course with Metrics Lab and score 80% or more in its final quiz.",
+        rules=_course_passed("social-analytics-101", 80),
     ),
     _spec(
         "attribution-models",
@@ -129,6 +148,28 @@ DEMO_ACHIEVEMENTS: tuple[AchievementSpec, ...] = (
         tags=("webinar", "recurring"),
     ),
     _spec(
+        "content-strategy-foundations",
+        "Content Strategy Foundations",
+        None,
+        None,
+        achievement_type="MicroCredential",
+        provider="ISMS Academy",
+        description="A stacked microcredential: the two content units and one analytics unit.",
+        criteria="Earn Content Calendar Basics and Audience Research Methods, and one of Social "
+        "Analytics 101 or Attribution Models in Practice. Awarded the moment the last one is.",
+        tags=("content", "stack"),
+        rules={
+            "all_of": [
+                {"earned": "content-calendar-basics"},
+                {"earned": "audience-research"},
+                {
+                    "at_least": 1,
+                    "of": [{"earned": "social-analytics-101"}, {"earned": "attribution-models"}],
+                },
+            ]
+        },
+    ),
+    _spec(
         "social-summit-2026",
         "Social Summit 2026: Learning Sessions",
         "3",
@@ -167,6 +208,11 @@ DEMO_POLICY: dict[str, Any] = {
     "grace_days": 30,
 }
 DEMO_CYCLE_LEARNER = "ada@example.org"
+
+# What the learning platform reported (POST /api/v1/events in a real deployment):
+# Ada passed a course, which awards its badge automatically and starts her on
+# the stacked microcredential.  (recipient, days ago, event data)
+DEMO_EVENTS = (("ada@example.org", 20, {"course": "content-calendar-basics", "score": 88}),)
 
 DEMO_LEARNERS = (
     ("Ada Strategist", "ada@example.org"),
@@ -235,5 +281,24 @@ def load_demo(ctx: Context, *, learner_password: str) -> InitReport:
         report.say(
             f"{DEMO_CYCLE_LEARNER}: {policy.key} cycle {view.starts_at:%Y-%m-%d} → "
             f"{view.effective_deadline:%Y-%m-%d} started"
+        )
+    for recipient, days_ago, data in DEMO_EVENTS:
+        result = awarding.record_event(
+            ctx,
+            {
+                "recipient": recipient,
+                "kind": "course.completed",
+                "occurred_at": (now - timedelta(days=days_ago)).isoformat(),
+                "data": data,
+            },
+            idempotency_key=f"demo:{recipient}:{data['course']}",
+            source="demo",
+            actor="demo",
+        )
+        awarded = ", ".join(a.achievement_slug for a in result.awarded)
+        report.say(
+            f"{recipient}: course.completed {data['course']} "
+            + ("recorded" if result.recorded else "known")
+            + (f", awarded {awarded}" if awarded else "")
         )
     return report

@@ -128,12 +128,17 @@ def test_db_upgrade_and_current(run):
 def test_demo_loads_once_and_reports_credentials(run):
     first = run("demo", "--learner-password", "learner password 1")
     assert first.exit_code == 0, first.output
-    assert "10 demo achievements added (0 existed)" in first.output
+    assert "11 demo achievements added (0 existed)" in first.output
+    assert (
+        "ada@example.org: course.completed content-calendar-basics recorded, awarded"
+        in first.output
+    )
     assert "sign in as admin: admin@example.org / " in first.output
     assert "password: learner password 1" in first.output
     second = run("demo")
     assert second.exit_code == 0
-    assert "0 demo achievements added (10 existed)" in second.output
+    assert "0 demo achievements added (11 existed)" in second.output
+    assert "ada@example.org: course.completed content-calendar-basics known" in second.output
     assert "sign in as admin" not in second.output
     assert "demo-credentials.txt" in second.output
     listed = json.loads(run("achievements", "list", "--json").output)
@@ -343,7 +348,10 @@ def test_bulk_issue_from_the_command_line(run, tmp_path):
     assert refused.exit_code == 2  # bad input: nothing was tried
     assert "row 3: recipient:" in refused.output
     assert "1 bad row(s); nothing issued" in refused.output
-    assert json.loads(run("awards", "list", "--json").output) == []
+    assert (
+        json.loads(run("awards", "list", "--achievement", "ethics-disclosure", "--json").output)
+        == []
+    )
     done = run("issue", "ethics-disclosure", "--csv", str(rows), "--skip-invalid", "--json")
     assert done.exit_code == 0, done.output
     report = json.loads(done.output[done.output.index("{") :])
@@ -420,12 +428,12 @@ def test_ledger_show_counts_a_learners_real_badges(run, tmp_path):
     categories = {c["name"]: c for c in body["categories"]}
     assert categories["analytics"]["counted"] == 5.0  # 3 + 3 capped at 5
     assert categories["training-library"]["exempt"] is True
-    assert (
-        body["counted_total"] == 11.0
-    )  # analytics 5 + ethics 2 + library 4; the certification carries no CEU
+    # analytics 5 + ethics 2 + library 4 + the demo's content calendar course 1.5;
+    # the certification carries no CEU
+    assert body["counted_total"] == 12.5
     assert {r["code"]: r["met"] for r in body["requirements"]}["required:ethics-disclosure"] is True
     text = run("ledger", "show", "ada@example.org", "--policy", str(policy), "--cycle-start", start)
-    assert "11 of 30 counted, 19 to go" in text.output
+    assert "12.5 of 30 counted, 17.5 to go" in text.output
     unknown = run(
         "ledger",
         "show",

@@ -82,7 +82,9 @@ def test_show_prints_the_cycle_and_its_ledger(run):
     for ref in (cycle["id"], "ada@example.org"):
         shown = run("cycles", "show", ref)
         assert shown.exit_code == 0, shown.output
-        assert "Certified Social Media Strategist renewal (v1): 0 of 30 counted" in shown.output
+        assert (
+            "Certified Social Media Strategist renewal (v1): 1.5 of 30 counted"
+        )  # the demo badge in shown.output
         assert "required achievement ethics-disclosure" in shown.output
     body = json.loads(run("cycles", "show", cycle["id"], "--json").output)
     assert body[0]["ledger"]["required_total"] == 30.0
@@ -164,7 +166,7 @@ def test_whatif_shows_the_learning_sessions_of_a_conference_day(run):
     body = json.loads(result.output)
     assert (body["gain"], body["counted"], body["status"]) == (3.0, 3.0, "counted")
     text = run("cycles", "whatif", cycle["id"], "--credits", "7", "--category", "analytics")
-    assert "0 → 5 of 30 counted (+5)" in text.output
+    assert "1.5 → 6.5 of 30 counted (+5)" in text.output
     assert "limited by: category_cap" in text.output
     bad = run("cycles", "whatif", cycle["id"], "--credits", "lots", "--category", "analytics")
     assert bad.exit_code == 2
@@ -174,7 +176,7 @@ def test_whatif_shows_the_learning_sessions_of_a_conference_day(run):
 def test_renew_refuses_an_unsatisfied_cycle_with_the_reasons(run):
     result = run("cycles", "renew", ada_cycle(run)["id"])
     assert result.exit_code == 1
-    assert result.output.startswith("error: not satisfied yet: 0 of 30 credits counted")
+    assert result.output.startswith("error: not satisfied yet: 1.50 of 30 credits counted")
 
 
 def test_review_queue_starts_empty(run):
