@@ -53,6 +53,7 @@ from badger.domain.recipients import parse_identifier
 from badger.domain.requirements import (
     ApprovedActivity,
     ApprovedEvidence,
+    AtLeast,
     CompletionEvent,
     Dependencies,
     Facts,
@@ -827,8 +828,10 @@ class Towards:
     achievement_public_id: str
     name: str
     outcome: Outcome
-    rules_met: int  # of the rules at the tree's leaves
-    rules: int
+    # Of the parts of its top rule (all 3 of …, at least 2 of …) those met and
+    # those it needs; a single rule is one part.
+    parts_met: int
+    parts_needed: int
 
 
 def progress_towards(ctx: Context, learner_public_id: str, *, limit: int = 10) -> list[Towards]:
@@ -864,29 +867,20 @@ def progress_towards(ctx: Context, learner_public_id: str, *, limit: int = 10) -
         now = ctx.now()
         found = []
         for achievement_id, public_id, name, issuer_id in public:
-            outcome = index.rules[achievement_id][1].evaluate(facts, now)
+            rule = index.rules[achievement_id][1]
+            outcome = rule.evaluate(facts, now)
             if outcome.met:
                 continue  # awarded by the next event that reads it, not "in progress"
-            met, total = _leaves(outcome)
-            found.append((issuer_id, Towards(public_id, name, outcome, met, total)))
-        found.sort(key=lambda f: (-f[1].rules_met / f[1].rules, f[1].name))
+            needed = rule.n if isinstance(rule, AtLeast) else 1
+            met = min(needed, sum(child.met for child in outcome.children))
+            found.append((issuer_id, Towards(public_id, name, outcome, met, needed)))
+        found.sort(key=lambda f: (-f[1].parts_met / f[1].parts_needed, f[1].name))
         found = found[:limit]
         names = catalog.achievement_names(
             uow.session,
             {(issuer_id, slug) for issuer_id, t in found for slug in t.outcome.abouts()},
         )
     return [replace(t, outcome=t.outcome.named(names.get(issuer_id, {}))) for issuer_id, t in found]
-
-
-def _leaves(outcome: Outcome) -> tuple[int, int]:
-    """(met, all) among the rules at the leaves of ``outcome``'s tree."""
-    if not outcome.children:
-        return int(outcome.met), 1
-    met = total = 0
-    for child in outcome.children:
-        m, t = _leaves(child)
-        met, total = met + m, total + t
-    return met, total
 
 
 def simulate_rules(

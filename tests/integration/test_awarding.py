@@ -730,6 +730,11 @@ def test_progress_towards_lists_what_a_learner_has_started_on_furthest_first(ini
         "stack",
         {"all_of": [{"earned": "quiz"}, {"earned": "webinars"}, {"evidence_approved": "stack"}]},
     )
+    define(  # its parts: quiz, and either of two (the leaves would say 1 of 3)
+        initialized,
+        "either",
+        {"all_of": [{"earned": "quiz"}, {"any_of": [{"earned": "webinars"}, {"earned": "other"}]}]},
+    )
     passed = {"course": "ethics-101", "score": 90}
     for key, kind, data in [("a", "course.completed", passed), ("b", "webinar.attended", {})]:
         awarding.record_event(
@@ -746,9 +751,10 @@ def test_progress_towards_lists_what_a_learner_has_started_on_furthest_first(ini
             .where(LearnerIdentifier.value == "ada@example.org")
         )
     towards = awarding.progress_towards(initialized, learner)
-    assert [(t.name, t.rules_met, t.rules) for t in towards] == [
-        ("Stack", 1, 3),  # holds quiz: 1 of its 3 rules; "quiz" itself is held, not listed
+    assert [(t.name, t.parts_met, t.parts_needed) for t in towards] == [
+        ("Either", 1, 2),
+        ("Stack", 1, 3),  # holds quiz: 1 of the 3 its all_of needs; "quiz" is held, not listed
         ("Webinars", 0, 1),
     ]
-    assert towards[1].outcome.reason == "3 x webinar.attended: 1 of 3 so far"
-    assert awarding.progress_towards(initialized, learner, limit=1)[0].name == "Stack"
+    assert towards[2].outcome.reason == "3 x webinar.attended: 1 of 3 so far"
+    assert awarding.progress_towards(initialized, learner, limit=1)[0].name == "Either"
