@@ -17,7 +17,7 @@ from jsonschema.exceptions import best_match
 from referencing import Registry, Resource
 from referencing.exceptions import NoSuchResource
 
-from badger.domain.errors import ValidationError
+from badger.domain.errors import NotFound, ValidationError
 
 
 def _refuse(uri: str) -> Resource[Any]:
@@ -34,6 +34,24 @@ def _registry() -> Registry[Any]:
             Draft202012Validator.check_schema(schema)
             registry = registry.with_resource(schema["$id"], Resource.from_contents(schema))
     return registry
+
+
+def schema_names() -> list[str]:
+    """The input schemas badger publishes (``schemas/<name>.json``)."""
+    return sorted(
+        entry.name.removesuffix(".json")
+        for entry in resources.files("badger.schemas").iterdir()
+        if entry.name.endswith(".json")
+    )
+
+
+def published_schema(name: str, base_url: str) -> dict[str, Any]:
+    """Schema ``name`` as this deployment serves it: its ``$id`` is its own URL
+    there, so the relative ``$ref`` between schemas resolve to the deployment."""
+    if name not in schema_names():
+        raise NotFound(f"no schema {name!r}")
+    schema = json.loads((resources.files("badger.schemas") / f"{name}.json").read_text("utf-8"))
+    return {**schema, "$id": f"{base_url.rstrip('/')}/schemas/{name}.json"}
 
 
 @functools.cache

@@ -31,6 +31,7 @@ script in an uploaded image from running.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -39,7 +40,7 @@ from flask import Blueprint, Response, render_template, request
 from flask_login import current_user
 
 from badger.domain.errors import NotFound
-from badger.services import issue, publish, sharing
+from badger.services import issue, publish, sharing, validation
 from badger.services.context import Context
 from badger.web.context import get_context
 
@@ -106,6 +107,17 @@ def _ctx() -> Context:
 
 
 # ---------------------------------------------------------------- OB 2.0
+
+
+@bp.get("/schemas/<name>.json")
+def schema(name: str) -> Response:
+    """An input schema (achievement, rules, event, renewal policy, ledger activities)."""
+    ctx = _ctx()
+    body = json.dumps(validation.published_schema(name, ctx.settings.base_url), indent=2)
+    response = Response(body + "\n", mimetype="application/schema+json")
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
 
 
 @bp.get("/ob2/issuers/<slug>")

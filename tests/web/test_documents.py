@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
 from sqlalchemy import select
 
 from badger.credentials.status_list import decode_list
@@ -18,6 +20,7 @@ from badger.proofs.jws import PRIVATE_JWK_MEMBERS
 from badger.proofs.multikey import multibase_to_ed25519_public
 from badger.services import catalog, issue, status
 from badger.services.issue import IssueRequest
+from badger.services.validation import schema_names
 from badger.store.models import Award, Issuer
 
 BASE = "https://badges.example.org"
@@ -550,3 +553,31 @@ def test_unknown_ids_are_404_in_the_requested_format(client, initialized, url, a
     response = client.get(url, headers={"Accept": accept})
     assert response.status_code == 404
     assert response.mimetype == kind
+
+
+# ---------------------------------------------------------------- input schemas
+
+
+def test_the_input_schemas_are_served_and_resolve_each_other_there(client, initialized):
+    assert set(schema_names()) >= {"achievement", "rules", "event", "renewal-policy"}
+    served = {}
+    for name in schema_names():
+        response = client.get(f"/schemas/{name}.json")
+        assert response.status_code == 200, name
+        assert response.mimetype == "application/schema+json"
+        assert response.headers["Access-Control-Allow-Origin"] == "*"
+        schema = json.loads(response.data)
+        assert schema["$id"] == f"https://badges.example.org/schemas/{name}.json"
+        served[schema["$id"]] = Resource.from_contents(schema)
+    # achievement.json's rules are a $ref to rules.json: resolved among the served ones
+    registry = Registry().with_resources(served.items())
+    achievement = served["https://badges.example.org/schemas/achievement.json"].contents
+    validator = Draft202012Validator(achievement, registry=registry)
+    good = {"slug": "a", "name": "A", "description": "d", "criteria_narrative": "c"}
+    assert validator.is_valid({**good, "rules": {"earned": "b"}})
+    assert not validator.is_valid({**good, "rules": {"all_of": []}})
+
+
+@pytest.mark.parametrize("name", ["nope", "..%2Fpyproject", "achievement.json"])
+def test_an_unknown_schema_is_404(client, initialized, name):
+    assert client.get(f"/schemas/{name}.json").status_code == 404
