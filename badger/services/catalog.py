@@ -410,16 +410,26 @@ def _check_references(uow: UnitOfWork, issuer_id: int | None, slugs: list[str]) 
     """Refuse rules that can never be met because they name an achievement the
     issuer does not have.  ``slugs``: the achievements just defined or changed
     (flushed)."""
-    defined = dict(
-        uow.session.execute(
-            select(Achievement.slug, Achievement.rules).where(Achievement.issuer_id == issuer_id)
-        ).all()
+    in_issuer = Achievement.issuer_id == issuer_id
+    rules = uow.session.execute(
+        select(Achievement.slug, Achievement.rules).where(in_issuer, Achievement.slug.in_(slugs))
+    ).all()
+    named = {
+        slug: parse_rule(data).dependencies()  # itself: refused by the spec
+        for slug, data in rules
+        if data
+    }
+    refs = {ref for needs in named.values() for ref in needs.achievements | needs.evidence_for}
+    if not refs:
+        return
+    defined = set(
+        uow.session.scalars(select(Achievement.slug).where(in_issuer, Achievement.slug.in_(refs)))
     )
     for slug in slugs:
-        if not defined.get(slug):
+        needs = named.get(slug)
+        if needs is None:
             continue
-        needs = parse_rule(defined[slug]).dependencies()  # itself: refused by the spec
-        missing = sorted((needs.achievements | needs.evidence_for) - defined.keys())
+        missing = sorted((needs.achievements | needs.evidence_for) - defined)
         if missing:
             names = ", ".join(repr(m) for m in missing)
             raise ValidationError(
